@@ -1,0 +1,21 @@
+"Shared fixtures: offline environment, the `medtune` command, and one real demo run reused by several tests."
+import os, subprocess, sys, time
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+os.environ.update(HF_HUB_OFFLINE='1', TOKENIZERS_PARALLELISM='false', HF_HUB_DISABLE_TELEMETRY='1')
+
+def medtune(*args, env=None, timeout=900, **kw):
+    "Run the installed `medtune` command; returns the CompletedProcess (text output)."
+    return subprocess.run([str(BIN/'medtune'), *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, **kw)
+
+@pytest.fixture(scope='session')
+def demo_run(tmp_path_factory):
+    "`medtune demo` on the real embedded model, once per session: (run dir, process, seconds)."
+    out = tmp_path_factory.mktemp('demo')/'run'
+    t = time.perf_counter()
+    p = medtune('demo', '--out', out)
+    return out, p, time.perf_counter() - t

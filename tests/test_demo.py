@@ -1,0 +1,71 @@
+"End to end: `medtune demo` on the real SmolLM2 model and real medical data, then `medtune eval` on its adapter."
+import json, shutil
+import pytest, torch
+from conftest import medtune
+
+def test_demo_succeeds(demo_run):
+    out, p, secs = demo_run
+    assert p.returncode == 0, p.stderr[-3000:]
+    print(f'demo took {secs:.0f} s')
+    assert 'results for embedded:smollm2-135m-instruct' in p.stdout
+    assert json.loads((out/'state.json').read_text())['status'] == 'done'
+    assert {'config.yaml', 'metrics.jsonl', 'report.json', 'report.md', 'loss.png', 'accuracy.png', 'adapter', 'eval_items.jsonl'} <= {f.name for f in out.iterdir()}
+
+def test_report_schema_and_consistency(demo_run):
+    out, p, _ = demo_run
+    from medtune.report import check_report
+    r = check_report(json.loads((out/'report.json').read_text()))
+    assert len(r['benchmarks']) >= 2
+    rows = [json.loads(l) for l in (out/'eval_items.jsonl').read_text().splitlines()]
+    for name, b in r['benchmarks'].items():
+        mine = [x for x in rows if x['benchmark'] == name]
+        assert len(mine) == b['n'] == 32
+        for side in ('base', 'tuned'):  # the reported accuracy is exactly what the per-item predictions give
+            assert b[side]['accuracy'] == sum(x[side] == x['answer'] for x in mine) / b['n']
+            lo, hi = b[side]['ci95']
+            assert 0 <= lo < b[side]['accuracy'] < hi <= 1 or b[side]['accuracy'] in (0, 1)
+    assert r['training']['global_step'] == 20 and r['load_in_4bit'] is True
+
+def test_loss_falls(demo_run):
+    out, _, _ = demo_run
+    m = [json.loads(l) for l in (out/'metrics.jsonl').read_text().splitlines()]
+    losses = [x['loss'] for x in m if 'loss' in x]
+    assert len(losses) == 10 and all(x['tokens_per_s'] > 0 and x['rss_gib'] > 0 for x in m if 'loss' in x)
+    third = len(losses) // 3
+    assert sum(losses[-third:]) / third < 0.85 * sum(losses[:third]) / third, losses
+
+def test_adapter_loads_with_plain_peft(demo_run):
+    out, _, _ = demo_run
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from medtune.model import embedded_model_dir
+    from medtune.persist import verify_manifest
+    verify_manifest(out/'adapter')
+    base_dir = embedded_model_dir()
+    tok = AutoTokenizer.from_pretrained(out/'adapter')
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir), str(out/'adapter'))
+    x = tok('Question: Is aspirin an antiplatelet drug?', return_tensors='pt')
+    with torch.no_grad():
+        tuned = model(**x).logits
+        with model.disable_adapter(): base = model(**x).logits
+    assert (tuned - base).abs().max() > 1e-2  # the trained adapter changes the model
+    meta = json.loads((out/'adapter'/'medtune.json').read_text())
+    assert meta['base_model'] == 'embedded:smollm2-135m-instruct' and len(meta['data_fingerprint']) == 64
+
+def test_eval_command_on_saved_adapter(demo_run, tmp_path):
+    out, _, _ = demo_run
+    p = medtune('eval', '--adapter', out, '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'ev')
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.loads((tmp_path/'ev'/'report.json').read_text())
+    assert sorted(r['benchmarks']) == ['medmcqa', 'mmlu_medical'] and r['benchmarks']['medmcqa']['n'] == 6
+
+def test_eval_refuses_tampered_adapter(demo_run, tmp_path):
+    out, _, _ = demo_run
+    bad = tmp_path/'adapter'
+    shutil.copytree(out/'adapter', bad)
+    f = bad/'adapter_model.safetensors'
+    b = bytearray(f.read_bytes()); b[len(b)//2] ^= 0xFF; f.write_bytes(bytes(b))
+    p = medtune('eval', '--adapter', bad, '--n', '4', '--out', tmp_path/'ev')
+    assert p.returncode == 2
+    assert 'integrity check failed' in p.stderr and 'adapter_model.safetensors: content changed' in p.stderr
+    assert not (tmp_path/'ev').exists()
