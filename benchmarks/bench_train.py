@@ -103,7 +103,7 @@ def run_medtune(a, d):
     "medtune's own path: env → model.load_model/add_lora → train.make_trainer (TRL SFTTrainer + medtune callbacks) → train."
     from medtune.env import choose_backend, choose_precision, gpu_info
     gpu = gpu_info()
-    backend, why = choose_backend('auto', gpu)
+    backend, why = choose_backend(a.backend, gpu)
     if backend == 'unsloth': import unsloth  # noqa: F401  (first, as medtune.workflow does)
     from transformers import TrainerCallback
     from medtune.config import ModelConfig, LoraConfig, TrainConfig
@@ -160,14 +160,15 @@ def main(a):
         results = {}
         for path in a.paths.split(','):
             cmd = [sys.executable, __file__, '--worker', path, *[f'--{k.replace("_", "-")}={v}' for k, v in vars(a).items()
-                                                                 if k in ('shape', 'seq', 'batch', 'steps', 'warmup', 'lora_r', 'model_dir')]]
+                                                                 if k in ('shape', 'seq', 'batch', 'steps', 'warmup', 'lora_r', 'model_dir', 'backend')]]
             t = time.perf_counter()
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
             line = next((l for l in p.stdout.splitlines() if l.startswith('RESULT ')), None)
             if line is None:
                 results[path] = dict(error=(p.stderr or p.stdout)[-4000:]); print(f'{path}: FAILED\n{results[path]["error"]}', file=sys.stderr)
             else:
-                results[path] = {**json.loads(line[7:]), 'wall_s': round(time.perf_counter() - t, 1)}
+                results[path] = {**json.loads(line[7:]), 'wall_s': round(time.perf_counter() - t, 1),
+                                 'log_tail': '\n'.join(l for l in p.stderr.splitlines() if 'it/s]' not in l)[-1500:]}
                 print(f"{path:<8} {results[path]['tokens_per_s']:>10.1f} tokens/s  {results[path]['peak_gib']:>7.3f} GiB peak  "
                       f"({results[path]['s_per_step']:.4f} s/step, loss {results[path]['loss_first']:.3f} → {results[path]['loss_last']:.3f})", flush=True)
     ok = lambda k: k in results and 'error' not in results[k]
@@ -177,9 +178,18 @@ def main(a):
         ratios['medtune_vs_unsloth_tokens_per_s'] = round(results['medtune']['tokens_per_s'] / results['unsloth']['tokens_per_s'], 3)
         ratios['medtune_vs_unsloth_peak_gib'] = round(results['medtune']['peak_gib'] / results['unsloth']['peak_gib'], 3)
     print('ratios', json.dumps(ratios))
+    import torch
+    if torch.cuda.is_available() and a.shape != 'tiny':  # the memory predictor against what was just measured
+        from medtune.memory import predict_peak_gib
+        for k, r in results.items():
+            if 'error' in r: continue
+            be = 'hf' if k == 'hf' or (k == 'medtune' and a.backend == 'hf') else 'unsloth'
+            r['predicted_peak_gib'] = round(predict_peak_gib(a.shape, batch=a.batch, seq=a.seq, lora_r=a.lora_r, backend=be), 3)
+            r['predictor_rel_error'] = round(r['predicted_peak_gib'] / r['peak_gib'] - 1, 4)
+            print(f"{k:<8} predicted peak {r['predicted_peak_gib']:.3f} GiB ({be}), measured {r['peak_gib']:.3f}: {100*r['predictor_rel_error']:+.1f}%")
     rec = dict(benchmark='bench_train', when=datetime.now(timezone.utc).isoformat(timespec='seconds'), device=device_name(),
                versions=versions(), shape=a.shape, dims=shape_dims(a.shape), seq=a.seq, batch=a.batch, steps=a.steps, warmup=a.warmup,
-               lora_r=a.lora_r, results=results, ratios=ratios,
+               lora_r=a.lora_r, medtune_backend=a.backend, results=results, ratios=ratios,
                peak_memory='torch.cuda.max_memory_allocated over the whole worker process (CUDA); peak RSS of the worker (CPU)')
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     slug = ''.join(c if c.isalnum() else '-' for c in rec['device'].lower()).strip('-')[:40]
@@ -194,6 +204,7 @@ if __name__ == '__main__':
     ap.add_argument('--steps', type=int, default=8); ap.add_argument('--warmup', type=int, default=3); ap.add_argument('--lora-r', type=int, default=16)
     ap.add_argument('--paths', default='hf,unsloth,medtune'); ap.add_argument('--out', default=str(Path(__file__).parent/'results'))
     ap.add_argument('--model-dir', default=None); ap.add_argument('--timeout', type=int, default=900)
+    ap.add_argument('--backend', default='auto', choices=['auto', 'hf', 'unsloth'], help="medtune path's model.backend (auto: Unsloth on a CUDA GPU)")
     ap.add_argument('--worker', choices=['hf', 'unsloth', 'medtune'], help=argparse.SUPPRESS)
     a = ap.parse_args()
     sys.exit(worker(a) if a.worker else main(a))

@@ -33,6 +33,11 @@ def _parser():
     e.add_argument('--batch-size', type=int, help='prompts per forward pass')
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
+    pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, without loading weights')
+    pl.add_argument('config', help='YAML config file')
+    pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
+    pl.add_argument('--free-gib', type=float, help='free GPU memory to plan for (default: this GPU\'s free memory)')
+    pl.add_argument('--backend', choices=['unsloth', 'hf'], help='backend to plan for (default: from model.backend; auto counts as unsloth)')
     return p
 
 # %% ../nbs/12_cli.ipynb #c006
@@ -46,11 +51,31 @@ def _summary(r:dict)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/12_cli.ipynb #c007
+def _plan(a)->int:
+    "`medtune plan`: print the predicted peak and the settings that fit; exit 1 when nothing fits."
+    from medtune.config import load_config
+    from medtune.memory import model_shape, plan_fit, format_plan
+    from medtune.env import gpu_info
+    from medtune.core import ConfigError
+    cfg = load_config(a.config, preset=a.preset)
+    free = a.free_gib
+    if free is None:
+        g = gpu_info()
+        if g is None: raise ConfigError("no CUDA GPU here: pass --free-gib (e.g. 14.5 for a 15 GiB Colab T4) to plan for a target GPU")
+        free = g['free_gib']
+    backend = a.backend or ('hf' if cfg.model.backend == 'hf' else 'unsloth')
+    shape = model_shape(cfg.model.name)
+    plan = plan_fit(cfg, free, shape, backend=backend)
+    print(format_plan(plan, shape))
+    return 0 if plan.fits else 1
+
+# %% ../nbs/12_cli.ipynb #c008
 def _dispatch(a):
     "Run the parsed command."
     if a.cmd == 'info':
         from medtune.env import env_report, format_report
         print(format_report(env_report())); return 0
+    if a.cmd == 'plan': return _plan(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)
@@ -60,7 +85,7 @@ def _dispatch(a):
         r = workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size)
     print(_summary(r)); return 0
 
-# %% ../nbs/12_cli.ipynb #c008
+# %% ../nbs/12_cli.ipynb #c009
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
     os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')

@@ -65,7 +65,8 @@ class TrainConfig(_Section):
     scheduler: Literal['linear', 'cosine', 'constant', 'constant_with_warmup'] = 'linear' # learning-rate schedule
     logging_steps: int = Field(1, ge=1) # log (and append to metrics.jsonl) every N steps
     save_steps: int = Field(50, ge=1) # checkpoint every N steps (for resume)
-    gradient_checkpointing: bool = True # trade compute for memory
+    gradient_checkpointing: bool = True # trade compute for memory (Unsloth's offloaded checkpointing on that backend)
+    optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
     seed: int = 42 # training seed
 
 # %% ../nbs/01_config.ipynb #c011

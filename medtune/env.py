@@ -45,9 +45,8 @@ def choose_backend(requested:str, # model.backend: auto | hf | unsloth
     if unsloth_installed is None: unsloth_installed = importlib.util.find_spec('unsloth') is not None
     if requested == 'hf': return 'hf', 'model.backend = hf'
     if requested == 'unsloth':
-        if not gpu: raise ConfigError("model.backend = 'unsloth' needs a CUDA GPU and none is visible; use model.backend: hf (or auto)")
         if not unsloth_installed: raise ConfigError("model.backend = 'unsloth' but unsloth is not installed: pip install 'medtune[unsloth]'")
-        return 'unsloth', 'model.backend = unsloth'
+        return 'unsloth', 'model.backend = unsloth' + ('' if gpu else " (no CUDA GPU: Unsloth's slow CPU fallback, for testing)")
     if gpu and unsloth_installed: return 'unsloth', f"auto: CUDA GPU ({gpu['name']}) and unsloth installed"
     if gpu: return 'hf', "auto: CUDA GPU but unsloth is not installed (pip install 'medtune[unsloth]' for its speed)"
     return 'hf', 'auto: no CUDA GPU, so transformers + peft + bitsandbytes on the CPU'

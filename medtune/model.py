@@ -127,10 +127,8 @@ def load_tokenizer(path:str):
     return tok
 
 # %% ../nbs/06_model.ipynb #c020
-def load_model(resolved:ResolvedModel, # from resolve_model
-               cfg:ModelConfig, # model section
-               precision:str='float32'): # compute dtype name (env.choose_precision)
-    "(model, tokenizer) loaded for training or evaluation with the hf backend."
+def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
+    "(model, tokenizer) with transformers (+ bitsandbytes when 4-bit)."
     import torch
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
     dtype = _torch_dtype(precision)
@@ -139,28 +137,63 @@ def load_model(resolved:ResolvedModel, # from resolve_model
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
     if torch.cuda.is_available(): kw['device_map'] = {'': 0}
-    try: model = AutoModelForCausalLM.from_pretrained(resolved.path, **kw)
+    return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
+
+# %% ../nbs/06_model.ipynb #c021
+def _load_unsloth(resolved:ResolvedModel, cfg:ModelConfig, precision:str, max_length:int):
+    "(model, tokenizer) with Unsloth's FastLanguageModel (its CPU fallback on a machine without CUDA)."
+    import torch
+    from unsloth import FastLanguageModel
+    dtype = _torch_dtype(precision) if torch.cuda.is_available() else None  # on CPU Unsloth picks its own
+    model, tok = FastLanguageModel.from_pretrained(model_name=resolved.path, max_seq_length=max_length, dtype=dtype,
+                                                   load_in_4bit=cfg.load_in_4bit)
+    if tok.pad_token is None: tok.pad_token = tok.eos_token
+    if tok.chat_template is None:
+        raise ModelError(f"{resolved.path}: the tokenizer has no chat template; use an instruct/chat model or add a chat_template")
+    return model, tok
+
+# %% ../nbs/06_model.ipynb #c022
+def load_model(resolved:ResolvedModel, # from resolve_model
+               cfg:ModelConfig, # model section
+               precision:str='float32', # compute dtype name (env.choose_precision)
+               backend:str='hf', # 'hf' or 'unsloth' (env.choose_backend)
+               max_length:int=2048): # longest sequence (Unsloth sizes its caches with it)
+    "(model, tokenizer) for training or evaluation, with either backend."
+    try:
+        if backend == 'unsloth': return _load_unsloth(resolved, cfg, precision, max_length)
+        return _load_hf(resolved, cfg, precision)
     except (OSError, ValueError) as e:
         raise ModelError(f"model.name = {resolved.ref!r}: cannot load from {resolved.path} ({str(e).splitlines()[0][:200]})") from None
-    return model, load_tokenizer(resolved.path)
 
-# %% ../nbs/06_model.ipynb #c025
+# %% ../nbs/06_model.ipynb #c027
 def param_counts(model)->dict:
     "Trainable and total parameter counts (4-bit weights counted as parameters, not bytes)."
     train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() * (2 if type(p).__name__ == 'Params4bit' else 1) for p in model.parameters())
     return dict(trainable=train, total=total, trainable_pct=round(100 * train / total, 3))
 
-# %% ../nbs/06_model.ipynb #c026
-def add_lora(model, # a loaded base model
-             cfg:LoraConfig, # lora section
-             gradient_checkpointing:bool=False): # enable checkpointing for training
-    "PeftModel with a fresh LoRA adapter on `cfg.target_modules`; the base stays frozen."
-    from peft import LoraConfig as PeftLora, get_peft_model, prepare_model_for_kbit_training
+# %% ../nbs/06_model.ipynb #c028
+def _check_targets(model, cfg:LoraConfig):
+    "ModelError unless every `lora.target_modules` name exists in `model`."
     names = {n.rsplit('.', 1)[-1] for n, _ in model.named_modules()}
     if missing := [t for t in cfg.target_modules if t not in names]:
         raise ModelError(f"lora.target_modules: {missing} not found in this model; its module names include "
                          f"{sorted(n for n in names if 'proj' in n or 'fc' in n)[:12]}")
+
+# %% ../nbs/06_model.ipynb #c029
+def add_lora(model, # a loaded base model
+             cfg:LoraConfig, # lora section
+             gradient_checkpointing:bool=False, # enable checkpointing for training
+             backend:str='hf', # 'hf' or 'unsloth' (must match load_model)
+             seed:int=42): # LoRA initialisation seed
+    "PeftModel with a fresh LoRA adapter on `cfg.target_modules`; the base stays frozen."
+    _check_targets(model, cfg)
+    if backend == 'unsloth':
+        from unsloth import FastLanguageModel
+        return FastLanguageModel.get_peft_model(model, r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                                                target_modules=list(cfg.target_modules), bias='none', random_state=seed,
+                                                use_gradient_checkpointing='unsloth' if gradient_checkpointing else False)
+    from peft import LoraConfig as PeftLora, get_peft_model, prepare_model_for_kbit_training
     if getattr(model, 'is_loaded_in_4bit', False):
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     elif gradient_checkpointing:

@@ -23,14 +23,14 @@ class MetricsLogger(TrainerCallback):
         self.path, self._t, self._tok = Path(path), None, 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
     def on_train_begin(self, args, state, control, **kw):
-        self._t, self._tok = time.perf_counter(), state.num_input_tokens_seen or 0
+        self._t, self._tok = time.perf_counter(), 0
     def on_log(self, args, state, control, logs=None, **kw):
         logs = logs or {}
         rec = dict(step=state.global_step, epoch=round(state.epoch or 0, 4))
-        for k in ('loss', 'eval_loss', 'learning_rate', 'grad_norm'):
+        for k in ('loss', 'eval_loss', 'learning_rate', 'grad_norm', 'mean_token_accuracy', 'entropy'):
             if k in logs: rec['lr' if k == 'learning_rate' else k] = logs[k]
         if 'loss' not in rec and 'eval_loss' not in rec: return  # the end-of-training summary: not a step
-        now, tok = time.perf_counter(), state.num_input_tokens_seen or 0
+        now, tok = time.perf_counter(), int(logs.get('num_tokens', 0))  # TRL counts the non-padding tokens it trained on
         if 'loss' in rec and self._t is not None and now > self._t:
             rec['tokens'], rec['tokens_per_s'] = tok, round((tok - self._tok) / (now - self._t), 1)
             self._t, self._tok = now, tok
@@ -52,7 +52,8 @@ def read_metrics(path)->list:
 def sft_config(cfg:TrainConfig, # train section
                out_dir, # checkpoints folder
                precision:str='float32', # 'float32' | 'bfloat16' | 'float16'
-               has_eval:bool=False): # a validation set is given
+               has_eval:bool=False, # a validation set is given
+               unsloth:bool=False): # the model came from Unsloth (it handles gradient checkpointing itself)
     "TRL `SFTConfig` for `cfg` on this device."
     import torch
     from trl import SFTConfig
@@ -65,14 +66,16 @@ def sft_config(cfg:TrainConfig, # train section
         logging_steps=cfg.logging_steps, save_strategy='steps', save_steps=cfg.save_steps, save_total_limit=2,
         eval_strategy='steps' if has_eval else 'no', eval_steps=cfg.save_steps if has_eval else None,
         bf16=cuda and precision == 'bfloat16', fp16=cuda and precision == 'float16', use_cpu=not cuda,
-        gradient_checkpointing=cfg.gradient_checkpointing, include_num_input_tokens_seen='non_padding',
+        gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
+        optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
         report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False)
 
 # %% ../nbs/07_train.ipynb #c010
 def _to_dataset(examples:list):
-    "A datasets.Dataset with only the prompt and completion columns."
+    "A datasets.Dataset of the prompt and completion columns (or of `input_ids`, for already tokenized examples)."
     from datasets import Dataset
-    return Dataset.from_list([{'prompt': e['prompt'], 'completion': e['completion']} for e in examples])
+    keys = ('input_ids',) if 'input_ids' in examples[0] else ('prompt', 'completion')
+    return Dataset.from_list([{k: e[k] for k in keys} for e in examples])
 
 # %% ../nbs/07_train.ipynb #c011
 def make_trainer(model, # PeftModel from medtune.model.add_lora
@@ -81,16 +84,18 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                  cfg:TrainConfig, # train section
                  run_dir, # run directory (checkpoints/ and metrics.jsonl go here)
                  precision:str='float32', # compute dtype name
-                 val_examples:list|None=None): # optional validation examples
+                 val_examples:list|None=None, # optional validation examples
+                 callbacks:list|None=None, # extra TrainerCallbacks
+                 backend:str='hf'): # 'unsloth' when the model came from Unsloth (it checkpoints by itself)
     "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`."
     from trl import SFTTrainer
     from transformers import set_seed
     set_seed(cfg.seed)
     run_dir = Path(run_dir)
-    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples))
+    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth')
     return SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
                       eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                      callbacks=[MetricsLogger(run_dir/'metrics.jsonl')])
+                      callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), *(callbacks or [])])
 
 # %% ../nbs/07_train.ipynb #c012
 def last_checkpoint(run_dir)->str|None:

@@ -7,10 +7,10 @@ Docs: https://medtune.github.io/medtune/workflow.html.md"""
 # %% ../nbs/11_workflow.ipynb #c002
 from __future__ import annotations
 import json, re, shutil, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import ConfigError, MedtuneError, atomic_write_json, sha256_json
+from .core import ConfigError, atomic_write_json, atomic_write_text
 from .config import Config, save_config
 from .env import env_report
 from .data import load_examples, split_examples, data_fingerprint
@@ -54,41 +54,59 @@ class Prepared:
     val: list
     benchmarks: dict
     model: ResolvedModel
+    plan: dict|None = None # memory plan on a GPU (medtune.memory.plan_fit)
 
 # %% ../nbs/11_workflow.ipynb #c009
+def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
+    "(config, plan) adapted so the predicted peak fits the GPU's free memory; ConfigError when nothing fits."
+    from medtune.memory import model_shape, plan_fit, apply_plan
+    try: shape = model_shape(model.path if model.kind != 'hub' else model.ref)
+    except ConfigError as e:
+        print(f'medtune: no memory prediction ({e}); continuing with the configured batch'); return cfg, None
+    plan = plan_fit(cfg, env['gpu']['free_gib'], shape, backend=env['backend'])
+    if not plan.fits: raise ConfigError(f"{cfg.model.name} does not fit on {env['gpu']['name']}: {plan.reason}")
+    for c in plan.changes: print(f'medtune: {c}')
+    return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3), budget_gib=round(plan.budget_gib, 3),
+                                                                  changes=plan.changes, reason=plan.reason)
+
+# %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
-    "Check environment, data, benchmarks and model reference; no weights are loaded (except a first conversion of the embedded model)."
+    "Check environment, data, benchmarks, model reference and (on a GPU) memory; no weights are loaded (except a first conversion of the embedded model)."
     from medtune.evaluate import load_benchmark
     env = env_report(cfg.model.backend, cfg.model.dtype)
+    if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
     exs = load_examples(cfg.data.train, cfg.data.max_rows, cfg.data.system_prompt, cfg.data.seed)
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
     bench = dict(load_benchmark(b, cfg.eval.n, cfg.eval.seed) for b in cfg.eval.benchmarks)
-    return Prepared(cfg, env, train, val, bench, resolve_model(cfg.model.name))
-
-# %% ../nbs/11_workflow.ipynb #c012
-def _versions(env:dict)->dict: return {k: v for k, v in env['versions'].items() if v}
+    model = resolve_model(cfg.model.name)
+    cfg, plan = _fit_gpu(cfg, env, model) if env['gpu'] else (cfg, None)
+    return Prepared(cfg, env, train, val, bench, model, plan)
 
 # %% ../nbs/11_workflow.ipynb #c013
+def _versions(env:dict)->dict: return {k: v for k, v in env['versions'].items() if v}
+
+# %% ../nbs/11_workflow.ipynb #c014
 def _questions(p:Prepared, k:int)->list:
     "Free-text questions for side-by-side answers: held-out ones first, then fixed examples."
     qs = [e['prompt'][-1]['content'] for e in p.val if e['format'] in ('qa', 'alpaca')]
     qs += ['What are the symptoms of type 2 diabetes?', 'How is high blood pressure treated?', 'What causes anemia?']
     return qs[:k]
 
-# %% ../nbs/11_workflow.ipynb #c014
+# %% ../nbs/11_workflow.ipynb #c015
 def train_stage(p:Prepared, run_dir:Path, state:RunState):
     "Load the base model, attach LoRA, train; returns (model, tokenizer, training summary)."
     from medtune.model import load_model, add_lora, param_counts
     from medtune.train import make_trainer, train, read_metrics
     state.begin('load')
-    model, tok = load_model(p.model, p.cfg.model, p.env['precision'])
-    model = add_lora(model, p.cfg.lora, p.cfg.train.gradient_checkpointing)
+    be = p.env['backend']
+    model, tok = load_model(p.model, p.cfg.model, p.env['precision'], be, p.cfg.train.max_length)
+    model = add_lora(model, p.cfg.lora, p.cfg.train.gradient_checkpointing, be, p.cfg.train.seed)
     counts = param_counts(model)
-    print(f"medtune: {p.model.ref} ({p.model.note}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
+    print(f"medtune: {p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
     state.end(params=counts)
     state.begin('train')
-    trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None)
+    trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, backend=be)
     summary = train(trainer)
     losses = [r['loss'] for r in read_metrics(run_dir/'metrics.jsonl') if 'loss' in r]
     summary.update(examples=len(p.train), val_examples=len(p.val), data_fingerprint=data_fingerprint(p.train),
@@ -96,7 +114,7 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState):
     state.end(global_step=summary['global_step'])
     return trainer.model, tok, summary
 
-# %% ../nbs/11_workflow.ipynb #c015
+# %% ../nbs/11_workflow.ipynb #c016
 def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dict):
     "Save the adapter with its metadata and manifest."
     from medtune.persist import save_adapter
@@ -107,30 +125,33 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
     save_adapter(model, tok, run_dir/'adapter', meta)
     state.end()
 
-# %% ../nbs/11_workflow.ipynb #c016
+# %% ../nbs/11_workflow.ipynb #c017
 def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:dict|None=None)->dict:
     "Score base vs tuned on every benchmark, add side-by-side answers, write the report."
     from medtune.evaluate import compare, side_by_side
     from medtune.report import write_report
     state.begin('evaluate')
+    if p.env['backend'] == 'unsloth':
+        from unsloth import FastLanguageModel
+        FastLanguageModel.for_inference(model)
     model.eval()
     results, rows = compare(model, tok, p.benchmarks, p.cfg.eval.batch_size)
-    with open(run_dir/'eval_items.jsonl', 'w') as f: f.writelines(json.dumps(r) + '\n' for r in rows)
+    atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     gens = side_by_side(model, tok, _questions(p, p.cfg.eval.generations), p.cfg.eval.max_new_tokens)
     state.end()
     report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir), method='letter log-likelihood (one forward pass per item; '
                   'probabilities renormalised over the option letters), chat template with generation prompt, zero-shot',
                   model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note), backend=p.env['backend'],
-                  precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed,
+                  precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed, memory_plan=p.plan,
                   training=training, generations=gens, versions=_versions(p.env), stages=state.d['stages'])
     return write_report(run_dir, report)
 
-# %% ../nbs/11_workflow.ipynb #c018
+# %% ../nbs/11_workflow.ipynb #c019
 def _keep(run_dir:Path)->bool:
     "Whether a failed run directory holds work worth keeping (a checkpoint or a saved adapter)."
     return (run_dir/'adapter').is_dir() or any((run_dir/'checkpoints').glob('checkpoint-*'))
 
-# %% ../nbs/11_workflow.ipynb #c019
+# %% ../nbs/11_workflow.ipynb #c020
 def run(cfg:Config, # validated config
         out=None, # run directory (default: output.dir or runs/<tag>-<time>)
         resume:bool=False)->dict: # continue an existing run directory from its last checkpoint
@@ -140,7 +161,7 @@ def run(cfg:Config, # validated config
         raise ConfigError(f"output directory {run_dir} already exists and is not empty; choose another --out, or pass --resume to continue it")
     if resume and (run_dir/'config.yaml').exists():
         from medtune.config import load_config
-        if (old := load_config(run_dir/'config.yaml', environ={})).model_dump() != cfg.model_dump():
+        if load_config(run_dir/'config.yaml', environ={}).model_dump() != cfg.model_dump():
             raise ConfigError(f"{run_dir}/config.yaml differs from the config given; resume with the same config")
     p = prepare(cfg)
     created = not run_dir.exists()
@@ -159,7 +180,7 @@ def run(cfg:Config, # validated config
         else: state.finish('failed', f'{type(e).__name__}: {e}')
         raise
 
-# %% ../nbs/11_workflow.ipynb #c024
+# %% ../nbs/11_workflow.ipynb #c025
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
                      out=None, # where report.json etc. go (default: <run>/eval-<time>)
                      model:str|None=None, # base model reference (default: the one it was trained on)
@@ -186,7 +207,8 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
     out.mkdir(parents=True, exist_ok=True)
     state = RunState(out)
     try:
-        base, tok = load_model(p.model, cfg.model, env['precision'])
+        if env['backend'] == 'unsloth': import unsloth
+        base, tok = load_model(p.model, cfg.model, env['precision'], env['backend'], cfg.train.max_length)
         report = eval_stage(load_adapter(base, adapter), tok, p, out, state, training=meta.get('training'))
         state.finish('done'); return report
     except BaseException as e:
