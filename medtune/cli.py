@@ -25,6 +25,7 @@ def _parser():
     t.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
     t.add_argument('--out', help='run directory (default: output.dir or runs/<tag>-<time>)')
     t.add_argument('--resume', action='store_true', help='continue an interrupted run directory from its last checkpoint')
+    t.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base on any benchmark')
     e = sub.add_parser('eval', help='compare base vs tuned for a saved adapter')
     e.add_argument('--adapter', required=True, help='RUN/adapter folder (or the run directory)')
     e.add_argument('--model', help='base model reference (default: the one the adapter was trained on)')
@@ -32,6 +33,7 @@ def _parser():
     e.add_argument('--n', type=int, help='items per benchmark')
     e.add_argument('--batch-size', type=int, help='prompts per forward pass')
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
+    e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
     pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, without loading weights')
     pl.add_argument('config', help='YAML config file')
@@ -83,9 +85,18 @@ def _dispatch(a):
     else:
         bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
         r = workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size)
-    print(_summary(r)); return 0
+    print(_summary(r))
+    return _gate(r) if getattr(a, 'fail_if_worse', False) else 0
 
 # %% ../nbs/12_cli.ipynb #c009
+def _gate(r:dict)->int:
+    "The regression gate of --fail-if-worse: 1 (and the benchmarks named on stderr) when tuned is significantly worse anywhere."
+    worse = [f"{k} ({100*b['paired']['delta']:+.1f} points, McNemar p = {b['paired']['mcnemar_p']:.3g})"
+             for k, b in r['benchmarks'].items() if b['paired']['verdict'] == 'tuned worse']
+    if worse: print(f"medtune: tuned is significantly worse than base on: {', '.join(worse)}", file=sys.stderr)
+    return 1 if worse else 0
+
+# %% ../nbs/12_cli.ipynb #c010
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
     os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')

@@ -13,6 +13,7 @@ from pathlib import Path
 from .core import ConfigError, atomic_write_json, atomic_write_text
 from .config import Config, save_config
 from .env import env_report
+from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
 from .model import ResolvedModel, resolve_model
 
@@ -37,8 +38,8 @@ class RunState:
         "Mark `stage` as running."
         self.d['stage'], self._t = stage, time.perf_counter(); self.save()
     def end(self, **info):
-        "Mark the current stage done with its duration and any extra info."
-        self.d['stages'][self.d['stage']] = dict(seconds=round(time.perf_counter() - self._t, 2), **info); self.save()
+        "Mark the current stage done with its duration, the memory in use at its end (and the GPU peak so far) and any extra info."
+        self.d['stages'][self.d['stage']] = dict(seconds=round(time.perf_counter() - self._t, 2), memory=memory_snapshot(), **info); self.save()
     def finish(self, status:str, error:str|None=None):
         "Record how the run ended."
         self.d.update(status=status, error=error, finished=time.time()); self.save()
@@ -111,8 +112,10 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState):
     losses = [r['loss'] for r in read_metrics(run_dir/'metrics.jsonl') if 'loss' in r]
     summary.update(examples=len(p.train), val_examples=len(p.val), data_fingerprint=data_fingerprint(p.train),
                    first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None, params=counts)
+    model = trainer.model
+    del trainer; free_memory()  # the optimizer state and gradients are not needed for saving and evaluation
     state.end(global_step=summary['global_step'])
-    return trainer.model, tok, summary
+    return model, tok, summary
 
 # %% ../nbs/11_workflow.ipynb #c016
 def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dict):
