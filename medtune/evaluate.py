@@ -12,8 +12,8 @@ from .core import DataError
 from .data import EVAL_SAMPLES, sample_path, read_records, mcq_item, mcq_prompt
 
 # %% auto #0
-__all__ = ['load_benchmark', 'render_prompt', 'letter_ids', 'score_items', 'wilson_ci', 'mcnemar_exact', 'summarize', 'compare',
-           'generate', 'side_by_side']
+__all__ = ['load_benchmark', 'render_prompt', 'letter_ids', 'score_items', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci',
+           'calibration', 'summarize', 'by_subject', 'compare', 'generate', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c005
 def load_benchmark(spec:str, # 'medqa' or 'NAME=path/to/file.jsonl'
@@ -89,25 +89,66 @@ def mcnemar_exact(b:int, # items only base got right
     return min(1.0, 2 * tail)
 
 # %% ../nbs/09_evaluate.ipynb #c016
+def paired_bootstrap_ci(base_ok:list, # per item: base correct
+                        tuned_ok:list, # per item: tuned correct (same items)
+                        n_boot:int=2000, # resamples
+                        seed:int=0)->list: # resampling seed
+    "95% percentile bootstrap interval of accuracy(tuned) - accuracy(base), resampling items (pairs kept together)."
+    n = len(base_ok)
+    if n == 0: return [0.0, 0.0]
+    d = [int(t) - int(b) for b, t in zip(base_ok, tuned_ok)]
+    rng = random.Random(seed)
+    stats = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
+    return [stats[int(0.025 * n_boot)], stats[int(0.975 * n_boot) - 1]]
+
+# %% ../nbs/09_evaluate.ipynb #c019
+def calibration(probs:list, # per item: option probabilities
+                ok:list, # per item: prediction correct
+                n_bins:int=10)->dict: # equal-width confidence bins
+    "Expected calibration error and the reliability-diagram bins (count, mean confidence, accuracy)."
+    bins = [[0, 0.0, 0] for _ in range(n_bins)]
+    for p, c in zip(probs, ok):
+        conf = max(p); b = bins[min(int(conf * n_bins), n_bins - 1)]
+        b[0] += 1; b[1] += conf; b[2] += int(c)
+    n = sum(b[0] for b in bins)
+    ece = sum(abs(b[2] / b[0] - b[1] / b[0]) * b[0] / n for b in bins if b[0]) if n else 0.0
+    return dict(ece=ece, bins=[dict(lo=i / n_bins, hi=(i + 1) / n_bins, count=b[0], confidence=b[1] / b[0] if b[0] else None,
+                                    accuracy=b[2] / b[0] if b[0] else None) for i, b in enumerate(bins)])
+
+# %% ../nbs/09_evaluate.ipynb #c021
 def summarize(items:list, probs:list)->dict:
     "Accuracy, Wilson CI, predictions for one model on one benchmark."
     preds = [list(it['options'])[max(range(len(p)), key=p.__getitem__)] for it, p in zip(items, probs)]
     ok = [p == it['answer'] for p, it in zip(preds, items)]
-    return dict(accuracy=sum(ok) / len(ok), ci95=wilson_ci(sum(ok), len(ok)), correct=sum(ok), predictions=preds, ok=ok)
+    return dict(accuracy=sum(ok) / len(ok), ci95=wilson_ci(sum(ok), len(ok)), correct=sum(ok), predictions=preds, ok=ok,
+                calibration=calibration(probs, ok))
 
-# %% ../nbs/09_evaluate.ipynb #c019
+# %% ../nbs/09_evaluate.ipynb #c024
 def _paired(base:dict, tuned:dict)->dict:
     "Paired counts and exact McNemar p for base vs tuned on the same items."
     b = sum(x and not y for x, y in zip(base['ok'], tuned['ok']))
     c = sum(y and not x for x, y in zip(base['ok'], tuned['ok']))
     p = mcnemar_exact(b, c)
     verdict = 'no significant difference' if p >= 0.05 else ('tuned better' if c > b else 'tuned worse')
-    return dict(base_only=b, tuned_only=c, mcnemar_p=p, delta=tuned['accuracy'] - base['accuracy'], verdict=verdict)
+    return dict(base_only=b, tuned_only=c, mcnemar_p=p, delta=tuned['accuracy'] - base['accuracy'],
+                delta_ci95=paired_bootstrap_ci(base['ok'], tuned['ok']), verdict=verdict)
 
-# %% ../nbs/09_evaluate.ipynb #c020
-def _public(s:dict)->dict: return dict(accuracy=s['accuracy'], ci95=s['ci95'], correct=s['correct'])
+# %% ../nbs/09_evaluate.ipynb #c025
+def _public(s:dict)->dict: return dict(accuracy=s['accuracy'], ci95=s['ci95'], correct=s['correct'], ece=s['calibration']['ece'],
+                                       reliability=s['calibration']['bins'])
 
-# %% ../nbs/09_evaluate.ipynb #c021
+# %% ../nbs/09_evaluate.ipynb #c026
+def by_subject(items:list, base:dict, tuned:dict)->dict|None:
+    "Per-subject n and base/tuned accuracy, for benchmarks whose items name a subject (MMLU)."
+    subj = [it.get('subject') for it in items]
+    if not any(subj): return None
+    out = {}
+    for s_ in sorted({x for x in subj if x}):
+        idx = [i for i, x in enumerate(subj) if x == s_]
+        out[s_] = dict(n=len(idx), base=sum(base['ok'][i] for i in idx) / len(idx), tuned=sum(tuned['ok'][i] for i in idx) / len(idx))
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c028
 def compare(model, tok, benchmarks:dict, # name -> items
             batch_size:int=8)->tuple: # prompts per forward
     "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled)."
@@ -117,11 +158,12 @@ def compare(model, tok, benchmarks:dict, # name -> items
         tuned = summarize(items, score_items(model, tok, items, batch_size))
         results[name] = dict(n=len(items), base=_public(base), tuned=_public(tuned), paired=_paired(base, tuned),
                              majority_baseline=max(sum(it['answer'] == L for it in items) for L in items[0]['options']) / len(items))
+        if subj := by_subject(items, base, tuned): results[name]['by_subject'] = subj
         rows += [dict(benchmark=name, id=it['id'], answer=it['answer'], base=bp, tuned=tp)
                  for it, bp, tp in zip(items, base['predictions'], tuned['predictions'])]
     return results, rows
 
-# %% ../nbs/09_evaluate.ipynb #c023
+# %% ../nbs/09_evaluate.ipynb #c030
 def generate(model, tok, question:str, max_new_tokens:int=64)->str:
     "Greedy answer of `model` to one user question."
     import torch
@@ -130,7 +172,7 @@ def generate(model, tok, question:str, max_new_tokens:int=64)->str:
     with torch.no_grad(): out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
-# %% ../nbs/09_evaluate.ipynb #c024
+# %% ../nbs/09_evaluate.ipynb #c031
 def side_by_side(model, tok, questions:list, max_new_tokens:int=64)->list:
     "Base and tuned answers to each question (adapter off, then on)."
     out = []

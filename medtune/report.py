@@ -11,7 +11,7 @@ from .core import atomic_write_json, atomic_write_text
 from .train import read_metrics
 
 # %% auto #0
-__all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'report_markdown', 'write_report']
+__all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'report_markdown', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c005
 def check_report(r:dict)->dict:
@@ -61,10 +61,28 @@ def plot_accuracy(report:dict, out):
     fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
     return Path(out)
 
-# %% ../nbs/10_report.ipynb #c012
-def _pct(x): return f'{100*x:.1f}%'
+# %% ../nbs/10_report.ipynb #c010
+def plot_reliability(report:dict, out):
+    "Reliability diagram: accuracy against mean confidence per bin, base and tuned, one panel per benchmark; saved as PNG."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    names = [n for n, b in report['benchmarks'].items() if 'reliability' in b['base']]
+    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.3), squeeze=False)
+    for ax, n in zip(axes[0], names):
+        ax.plot([0, 1], [0, 1], ls=':', c='grey')
+        for side in ('base', 'tuned'):
+            b = report['benchmarks'][n][side]
+            pts = [(x['confidence'], x['accuracy']) for x in b['reliability'] if x['count']]
+            if pts: ax.plot(*zip(*pts), marker='o', label=f"{side} (ECE {b['ece']:.3f})")
+        ax.set_title(n); ax.set_xlabel('confidence'); ax.set_xlim(0, 1); ax.set_ylim(0, 1); ax.legend(fontsize=7)
+    axes[0][0].set_ylabel('accuracy')
+    fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
+    return Path(out)
 
 # %% ../nbs/10_report.ipynb #c013
+def _pct(x): return f'{100*x:.1f}%'
+
+# %% ../nbs/10_report.ipynb #c014
 def report_markdown(r:dict)->str:
     "The human-readable report of a run."
     L = [f"# medtune report: {r['model']}", '']
@@ -74,19 +92,24 @@ def report_markdown(r:dict)->str:
               f"- examples: {t.get('examples')} (data fingerprint `{str(t.get('data_fingerprint'))[:16]}`)",
               f"- runtime: {t.get('train_runtime', 0):.0f} s", '']
     L += ['## Benchmarks (base vs tuned, same model object, same prompts)', '', f"Method: {r.get('method', 'letter log-likelihood')}", '',
-          '| benchmark | n | base | tuned | Δ | McNemar p | verdict |', '|---|---|---|---|---|---|---|']
+          '| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |', '|---|---|---|---|---|---|---|---|']
     for name, b in r['benchmarks'].items():
         p = b.get('paired', {})
         ci = lambda s: f"{_pct(s['accuracy'])} [{_pct(s['ci95'][0])}, {_pct(s['ci95'][1])}]"
-        L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | {100*p.get('delta', 0):+.1f} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} |")
-    L += ['', 'Accuracy is the share of items whose highest-probability option letter is the gold one; intervals are Wilson 95%. '
+        dci = f" [{100*p['delta_ci95'][0]:+.1f}, {100*p['delta_ci95'][1]:+.1f}]" if 'delta_ci95' in p else ''
+        ece = f"{b['base']['ece']:.3f} → {b['tuned']['ece']:.3f}" if 'ece' in b['base'] else ''
+        L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | {100*p.get('delta', 0):+.1f}{dci} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
+        for s_, x in (b.get('by_subject') or {}).items(): L.append(f"| ↳ {s_} | {x['n']} | {_pct(x['base'])} | {_pct(x['tuned'])} | {100*(x['tuned']-x['base']):+.1f} | | | |")
+    L += ['', 'Accuracy is the share of items whose highest-probability option letter is the gold one; intervals are Wilson 95%; '
+          'Δ is tuned − base in points with a paired bootstrap 95% interval; McNemar is the exact test on the items only one of the two got right; '
+          'ECE is the expected calibration error of the option probabilities (reliability.png). '
           'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
     if g := r.get('generations'):
         L += ['## Side-by-side answers', '']
         for x in g: L += [f"**Q:** {x['question']}", '', f"- **base:** {x['base']}", f"- **tuned:** {x['tuned']}", '']
     return '\n'.join(L)
 
-# %% ../nbs/10_report.ipynb #c014
+# %% ../nbs/10_report.ipynb #c015
 def write_report(run_dir, # run directory
                  report:dict)->dict: # report content (check_report schema)
     "Write report.json, report.md, loss.png and accuracy.png into `run_dir`."
@@ -94,6 +117,7 @@ def write_report(run_dir, # run directory
     check_report(report)
     if (run_dir/'metrics.jsonl').exists(): plot_loss(run_dir/'metrics.jsonl', run_dir/'loss.png')
     plot_accuracy(report, run_dir/'accuracy.png')
+    if any('reliability' in b['base'] for b in report['benchmarks'].values()): plot_reliability(report, run_dir/'reliability.png')
     atomic_write_text(run_dir/'report.md', report_markdown(report))
     atomic_write_json(run_dir/'report.json', report)
     return report

@@ -9,7 +9,7 @@ def test_demo_succeeds(demo_run):
     print(f'demo took {secs:.0f} s')
     assert 'results for embedded:smollm2-135m-instruct' in p.stdout
     assert json.loads((out/'state.json').read_text())['status'] == 'done'
-    assert {'config.yaml', 'metrics.jsonl', 'report.json', 'report.md', 'loss.png', 'accuracy.png', 'adapter', 'eval_items.jsonl'} <= {f.name for f in out.iterdir()}
+    assert {'config.yaml', 'metrics.jsonl', 'report.json', 'report.md', 'loss.png', 'accuracy.png', 'reliability.png', 'adapter', 'eval_items.jsonl'} <= {f.name for f in out.iterdir()}
 
 def test_report_schema_and_consistency(demo_run):
     out, p, _ = demo_run
@@ -24,6 +24,12 @@ def test_report_schema_and_consistency(demo_run):
             assert b[side]['accuracy'] == sum(x[side] == x['answer'] for x in mine) / b['n']
             lo, hi = b[side]['ci95']
             assert 0 <= lo < b[side]['accuracy'] < hi <= 1 or b[side]['accuracy'] in (0, 1)
+            assert 0 <= b[side]['ece'] <= 1 and sum(x['count'] for x in b[side]['reliability']) == b['n']
+        d = b['paired']
+        assert d['delta_ci95'][0] <= d['delta'] <= d['delta_ci95'][1]
+        assert d['base_only'] == sum(x['base'] == x['answer'] != x['tuned'] for x in mine)
+        assert d['tuned_only'] == sum(x['tuned'] == x['answer'] != x['base'] for x in mine)
+    assert sum(x['n'] for x in r['benchmarks']['mmlu_medical']['by_subject'].values()) == 32
     assert r['training']['global_step'] == 20 and r['load_in_4bit'] is True
 
 def test_loss_falls(demo_run):
