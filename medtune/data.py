@@ -12,8 +12,8 @@ from .core import DataError, sha256_json
 
 # %% auto #0
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'LETTERS', 'PUBMEDQA_OPTIONS', 'sample_path',
-           'read_records', 'detect_format', 'mcq_prompt', 'mcq_item', 'to_example', 'source_rows', 'load_examples',
-           'split_examples', 'data_fingerprint']
+           'read_records', 'detect_format', 'pubmedqa_record', 'mcq_prompt', 'mcq_item', 'to_example', 'source_rows',
+           'load_examples', 'split_examples', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -30,12 +30,18 @@ def sample_path(name:str, # sample name, e.g. 'medquad'
     return SAMPLES_DIR/table[name]
 
 # %% ../nbs/04_data.ipynb #c009
-FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet')
+FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet', '.gz')
 
 # %% ../nbs/04_data.ipynb #c010
+def _open(path:Path):
+    "Binary file handle, transparently decompressing `.gz`."
+    import gzip
+    return gzip.open(path, 'rb') if path.suffix.lower() == '.gz' else open(path, 'rb')
+
+# %% ../nbs/04_data.ipynb #c011
 def _read_jsonl(path:Path):
     "Yield (where, row) for each non-blank line of a JSONL file."
-    with open(path, 'rb') as f:
+    with _open(path) as f:
         for i, raw in enumerate(f, 1):
             where = f'{path}:{i}'
             try: line = raw.decode('utf-8')
@@ -46,10 +52,11 @@ def _read_jsonl(path:Path):
             if not isinstance(row, dict): raise DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
             yield where, row
 
-# %% ../nbs/04_data.ipynb #c011
+# %% ../nbs/04_data.ipynb #c012
 def _read_json(path:Path):
     "Yield (where, row) for a JSON array of objects (or an object of objects keyed by id)."
-    try: data = json.loads(path.read_text(encoding='utf-8'))
+    try:
+        with _open(path) as f: data = json.loads(f.read().decode('utf-8'))
     except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
     except json.JSONDecodeError as e: raise DataError(f'{path}:{e.lineno}: invalid JSON ({e.msg} at column {e.colno})') from None
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else None
@@ -58,18 +65,32 @@ def _read_json(path:Path):
         if not isinstance(row, dict): raise DataError(f'{path}: item {k}: expected an object, got {type(row).__name__}')
         yield f'{path}: item {k}', ({'id': k, **row} if isinstance(data, dict) and 'id' not in row else row)
 
-# %% ../nbs/04_data.ipynb #c012
+# %% ../nbs/04_data.ipynb #c013
+def _mmlu_row(path:Path, r:list)->dict:
+    "A headerless MMLU CSV row (question, A, B, C, D, gold letter) as a multiple-choice record."
+    subject = re.sub(r'_(dev|val|test)$', '', path.stem)
+    return dict(question=r[0], options=dict(zip('ABCD', r[1:5])), answer=r[5].strip(), subject=subject, source='mmlu')
+
+# %% ../nbs/04_data.ipynb #c014
 def _read_csv(path:Path):
-    "Yield (where, row) for each row of a CSV file with a header."
+    "Yield (where, row) for each row of a CSV file with a header, or of a headerless MMLU file (question, A-D, letter)."
     try:
         with open(path, newline='', encoding='utf-8') as f:
-            rd = csv.DictReader(f)
-            for row in rd:
-                if None in row: raise DataError(f'{path}:{rd.line_num}: more fields than the header has columns')
-                yield f'{path}:{rd.line_num}', row
+            rd = csv.reader(f)
+            head = next(rd, None)
+            if head is None: return
+            mmlu = len(head) == 6 and head[5].strip() in ('A', 'B', 'C', 'D')
+            if mmlu: yield f'{path}:{rd.line_num}', _mmlu_row(path, head)
+            for r in rd:
+                if mmlu:
+                    if len(r) != 6: raise DataError(f'{path}:{rd.line_num}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}')
+                    yield f'{path}:{rd.line_num}', _mmlu_row(path, r)
+                else:
+                    if len(r) > len(head): raise DataError(f'{path}:{rd.line_num}: more fields than the header has columns')
+                    yield f'{path}:{rd.line_num}', dict(zip(head, r + [''] * (len(head) - len(r))))
     except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
 
-# %% ../nbs/04_data.ipynb #c013
+# %% ../nbs/04_data.ipynb #c015
 def _read_parquet(path:Path):
     "Yield (where, row) for each row of a Parquet file."
     import pyarrow.parquet as pq
@@ -77,19 +98,21 @@ def _read_parquet(path:Path):
     except Exception as e: raise DataError(f'{path}: cannot read as Parquet ({e})') from None
     for i, row in enumerate(table.to_pylist()): yield f'{path}: row {i}', row
 
-# %% ../nbs/04_data.ipynb #c014
-def read_records(path): # a .jsonl, .json, .csv or .parquet file
+# %% ../nbs/04_data.ipynb #c016
+def read_records(path): # a .jsonl, .json (either optionally .gz), .csv or .parquet file
     "Yield (where, row) pairs from a local data file, `where` naming the file and line."
     path = Path(path)
     if not path.is_file(): raise DataError(f'{path}: file not found')
     readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.csv': _read_csv, '.parquet': _read_parquet}
-    suffix = path.suffix.lower()
-    if suffix not in readers: raise DataError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(readers)}")
+    sfx = [x.lower() for x in path.suffixes[-2:]]
+    suffix = sfx[0] if sfx[-1:] == ['.gz'] and len(sfx) == 2 and sfx[0] in ('.jsonl', '.json') else path.suffix.lower()
+    if suffix not in readers: raise DataError(f"{path}: unsupported file type {''.join(path.suffixes) or 'without a suffix'}; use one of .jsonl, .json (optionally .gz), .csv, .parquet")
     return readers[suffix](path)
 
-# %% ../nbs/04_data.ipynb #c017
+# %% ../nbs/04_data.ipynb #c019
 def detect_format(row:dict)->str|None:
     "Name of the record format of `row`, or None when no known format fits."
+    if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
     if 'messages' in row: return 'messages'
     if 'conversations' in row: return 'sharegpt'
     if 'instruction' in row and 'output' in row: return 'alpaca'
@@ -98,11 +121,18 @@ def detect_format(row:dict)->str|None:
     if 'question' in row and 'answer' in row: return 'qa'
     return None
 
-# %% ../nbs/04_data.ipynb #c020
+# %% ../nbs/04_data.ipynb #c021
+def pubmedqa_record(row:dict)->dict:
+    "The original PubMedQA release's record (`ori_pqal.json`: QUESTION, CONTEXTS, final_decision) in medtune's PubMedQA form."
+    ctx = row['CONTEXTS']
+    return dict(id=row.get('id'), source='pubmedqa', question=row['QUESTION'], answer=row['final_decision'],
+                context='\n'.join(ctx) if isinstance(ctx, list) else ctx, long_answer=row.get('LONG_ANSWER'))
+
+# %% ../nbs/04_data.ipynb #c024
 LETTERS = 'ABCDEFGHIJ'
 PUBMEDQA_OPTIONS = {'A': 'yes', 'B': 'no', 'C': 'maybe'}
 
-# %% ../nbs/04_data.ipynb #c021
+# %% ../nbs/04_data.ipynb #c025
 def mcq_prompt(question:str, # the question stem
                options:dict, # letter -> option text, in order
                context:str|None=None)->str: # optional passage (PubMedQA abstract)
@@ -111,7 +141,7 @@ def mcq_prompt(question:str, # the question stem
     opts = '\n'.join(f'{k}. {v}' for k, v in options.items())
     return f'{ctx}Question: {question.strip()}\n\n{opts}\n\nAnswer with the letter of the correct option.'
 
-# %% ../nbs/04_data.ipynb #c023
+# %% ../nbs/04_data.ipynb #c027
 def _text(row, key, where, fmt):
     "The non-empty string field `key` of `row`, or a DataError naming where."
     v = row.get(key)
@@ -120,9 +150,10 @@ def _text(row, key, where, fmt):
     if not v.strip(): raise DataError(f"{where}: field {key!r} is empty")
     return v.strip()
 
-# %% ../nbs/04_data.ipynb #c024
+# %% ../nbs/04_data.ipynb #c028
 def mcq_item(row:dict, where:str)->dict:
     "Normalise a multiple-choice or PubMedQA row to {id, question, options, answer (letter), context}."
+    if detect_format(row) == 'pubmedqa_raw': row = pubmedqa_record(row)
     if detect_format(row) == 'pubmedqa':
         ans = row['answer'].strip().lower()
         return dict(id=row.get('id'), question=_text(row, 'question', where, 'pubmedqa'), options=dict(PUBMEDQA_OPTIONS),
@@ -140,16 +171,16 @@ def mcq_item(row:dict, where:str)->dict:
     return dict(id=row.get('id', row.get('realidx')), question=_text(row, 'question', where, 'mcq'), options=opts,
                 answer=letter, context=row.get('context'), subject=row.get('subject'))
 
-# %% ../nbs/04_data.ipynb #c027
+# %% ../nbs/04_data.ipynb #c031
 def _msgs(prompt_text:str, answer:str, system:str|None):
     "A prompt-completion example from one user turn and one assistant answer."
     sys_ = [{'role': 'system', 'content': system}] if system else []
     return {'prompt': sys_ + [{'role': 'user', 'content': prompt_text}], 'completion': [{'role': 'assistant', 'content': answer}]}
 
-# %% ../nbs/04_data.ipynb #c028
+# %% ../nbs/04_data.ipynb #c032
 _ROLES = {'human': 'user', 'user': 'user', 'gpt': 'assistant', 'assistant': 'assistant', 'system': 'system', 'model': 'assistant'}
 
-# %% ../nbs/04_data.ipynb #c029
+# %% ../nbs/04_data.ipynb #c033
 def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
     "Prompt-completion example from a list of chat turns whose last turn is the assistant's."
     if not isinstance(turns, list) or len(turns) < 2: raise DataError(f"{where}: a conversation needs at least a user and an assistant turn")
@@ -165,7 +196,7 @@ def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
     if system and msgs[0]['role'] != 'system': msgs.insert(0, {'role': 'system', 'content': system})
     return {'prompt': msgs[:-1], 'completion': msgs[-1:]}
 
-# %% ../nbs/04_data.ipynb #c030
+# %% ../nbs/04_data.ipynb #c034
 def to_example(row:dict, # one record
                where:str, # file:line, for errors
                system:str|None=None)->dict: # optional system prompt
@@ -179,13 +210,13 @@ def to_example(row:dict, # one record
         inp = row.get('input') or ''
         if not isinstance(inp, str): raise DataError(f"{where}: field 'input' must be text")
         ex = _msgs(_text(row, 'instruction', where, fmt) + (f'\n\n{inp.strip()}' if inp.strip() else ''), _text(row, 'output', where, fmt), system)
-    elif fmt in ('mcq', 'pubmedqa'):
+    elif fmt in ('mcq', 'pubmedqa', 'pubmedqa_raw'):
         it = mcq_item(row, where)
         ex = _msgs(mcq_prompt(it['question'], it['options'], it['context']), it['answer'], system)
     else: ex = _msgs(_text(row, 'question', where, fmt), _text(row, 'answer', where, fmt), system)
     return {**ex, 'format': fmt, 'source': str(row.get('source', '')), 'id': str(row.get('id', where))}
 
-# %% ../nbs/04_data.ipynb #c033
+# %% ../nbs/04_data.ipynb #c037
 def _hub_rows(ref:str):
     "Yield (where, row) from the train split of a hub dataset, or a DataError when it cannot be fetched."
     import datasets
@@ -195,7 +226,7 @@ def _hub_rows(ref:str):
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Offline, download it elsewhere and pass the local file.") from None
     for i, row in enumerate(ds): yield f'{ref}: row {i}', row
 
-# %% ../nbs/04_data.ipynb #c034
+# %% ../nbs/04_data.ipynb #c038
 def source_rows(ref:str): # sample:NAME, a file path, or a hub dataset id
     "Yield (where, row) for one data source."
     if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'))
@@ -204,7 +235,7 @@ def source_rows(ref:str): # sample:NAME, a file path, or a hub dataset id
         return read_records(p)
     return _hub_rows(ref)
 
-# %% ../nbs/04_data.ipynb #c036
+# %% ../nbs/04_data.ipynb #c040
 def load_examples(sources:list, # data.train
                   max_rows:int|None=None, # per-source cap (seeded draw)
                   system:str|None=None, # system prompt
@@ -221,10 +252,10 @@ def load_examples(sources:list, # data.train
         out += exs
     return out
 
-# %% ../nbs/04_data.ipynb #c039
+# %% ../nbs/04_data.ipynb #c046
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
-# %% ../nbs/04_data.ipynb #c040
+# %% ../nbs/04_data.ipynb #c047
 def split_examples(examples:list, # from load_examples
                    val_fraction:float, # share held out
                    seed:int=42): # split seed
@@ -236,7 +267,7 @@ def split_examples(examples:list, # from load_examples
     val_keys = set(keys[:n_val])
     return ([e for k in keys if k not in val_keys for e in groups[k]], [e for k in keys if k in val_keys for e in groups[k]])
 
-# %% ../nbs/04_data.ipynb #c042
+# %% ../nbs/04_data.ipynb #c049
 def data_fingerprint(examples:list)->str:
     "sha256 of the examples' prompts and completions, in order: what exactly was trained on."
     return sha256_json([[e['prompt'], e['completion']] for e in examples])
