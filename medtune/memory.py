@@ -10,6 +10,7 @@ import dataclasses, gc, json, math, re
 from dataclasses import dataclass
 from pathlib import Path
 import psutil
+from fastcore.meta import delegates
 from .core import ConfigError
 from .config import Config
 
@@ -199,19 +200,14 @@ def memory_terms(shape:ModelShape, # model shape
                 attn=batch*shape.heads*seq**2*(1 if grad_ckpt else shape.layers)/G if hf else 0.0)
 
 # %% ../nbs/03_memory.ipynb #c026
+@delegates(memory_terms, but=['shape'])
 def predict_peak_gib(shape:ModelShape|str, # model shape, or a ref for `model_shape`
                      *,
                      batch:int, # per-device micro batch
                      seq:int, # tokens per example (padded / packed length)
-                     lora_r:int=16, # LoRA rank
-                     n_targets:int=7, # adapted projections per layer
-                     load_in_4bit:bool=True, # QLoRA 4-bit base weights
-                     backend:str='unsloth', # 'unsloth' or 'hf' (transformers + peft + bitsandbytes)
-                     grad_ckpt:bool=True, # gradient checkpointing
-                     optimizer:str='adamw_8bit', # 'adamw_8bit' or 'adamw'
-                     dtype_bytes:int=2)->float: # bytes of the compute dtype (2: bf16/fp16, 4: fp32)
+                     **kwargs)->float: # the other keywords of `memory_terms` (LoRA rank, 4-bit, backend, ...)
     "Predicted peak GPU memory of one training step (torch `max_memory_allocated`), in GiB."
-    t = memory_terms(model_shape(shape), batch, seq, lora_r, n_targets, load_in_4bit, backend, grad_ckpt, optimizer, dtype_bytes)
+    t = memory_terms(model_shape(shape), batch, seq, **kwargs)
     return (OVERHEAD_GIB + t['weights'] + t['lora'] + t['ckpt'] + ACT_SCALE*t['layer_act']
             + HF_LOGIT_BYTES*t['logits'] + HF_ATTN_BYTES*t['attn'])
 
