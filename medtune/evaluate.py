@@ -53,19 +53,21 @@ def score_items(model, tok, items:list, # normalised MCQ items
     "Per item, the probabilities of its option letters (renormalised), in item order."
     import torch
     texts = [render_prompt(tok, it) for it in items]
-    lens = [len(tok(t, add_special_tokens=False)['input_ids']) for t in texts]
-    order = sorted(range(len(items)), key=lambda i: lens[i])
+    ids = tok(texts, add_special_tokens=False)['input_ids']  # tokenised once; batches are padded from these
+    order = sorted(range(len(items)), key=lambda i: len(ids[i]))
+    lids = {}  # every prompt ends with the same generation prompt, so the letter tokens depend only on the letters
     side, tok.padding_side = tok.padding_side, 'left'
     out = [None] * len(items)
     dev = next(model.parameters()).device
     try:
         for s in range(0, len(order), batch_size):
             idx = order[s:s+batch_size]
-            enc = tok([texts[i] for i in idx], return_tensors='pt', padding=True, add_special_tokens=False).to(dev)
+            enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
             with torch.no_grad(): logits = model(**enc, logits_to_keep=1).logits[:, -1].float()
             for row, i in zip(logits, idx):
-                lid = letter_ids(tok, texts[i], list(items[i]['options']))
-                out[i] = torch.softmax(row[lid], -1).tolist()
+                key = tuple(items[i]['options'])
+                if key not in lids: lids[key] = letter_ids(tok, texts[i], list(key))
+                out[i] = torch.softmax(row[lids[key]], -1).tolist()
     finally: tok.padding_side = side
     return out
 
