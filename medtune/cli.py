@@ -35,6 +35,12 @@ def _parser():
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
+    dc = sub.add_parser('data', help='data tools').add_subparsers(dest='data_cmd', required=True).add_parser(
+        'check', help='validation report of data files: errors with file:line, duplicates, answer balance, token lengths')
+    dc.add_argument('paths', nargs='+', help='data files (or sample:NAME / hub ids)')
+    dc.add_argument('--max-length', type=int, default=1024, help='train.max_length to check token lengths against')
+    dc.add_argument('--model', default='embedded:smollm2-135m-instruct', help='model whose tokenizer and chat template count the tokens')
+    dc.add_argument('--no-tokens', action='store_true', help='skip token lengths (no tokenizer needed)')
     pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, without loading weights')
     pl.add_argument('config', help='YAML config file')
     pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
@@ -72,12 +78,25 @@ def _plan(a)->int:
     return 0 if plan.fits else 1
 
 # %% ../nbs/12_cli.ipynb #c008
+def _data_check(a)->int:
+    "`medtune data check`: print the validation report; exit 1 when any record has an error."
+    from medtune.data import data_report, format_data_report
+    tok = None
+    if not a.no_tokens:
+        from medtune.model import resolve_model, load_tokenizer
+        tok = load_tokenizer(resolve_model(a.model).path)
+    rep = data_report(a.paths, tok, a.max_length)
+    print(format_data_report(rep))
+    return 1 if any(r['dropped'] for r in rep.values()) else 0
+
+# %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
     if a.cmd == 'info':
         from medtune.env import env_report, format_report
         print(format_report(env_report())); return 0
     if a.cmd == 'plan': return _plan(a)
+    if a.cmd == 'data': return _data_check(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)
@@ -88,7 +107,7 @@ def _dispatch(a):
     print(_summary(r))
     return _gate(r) if getattr(a, 'fail_if_worse', False) else 0
 
-# %% ../nbs/12_cli.ipynb #c009
+# %% ../nbs/12_cli.ipynb #c010
 def _gate(r:dict)->int:
     "The regression gate of --fail-if-worse: 1 (and the benchmarks named on stderr) when tuned is significantly worse anywhere."
     worse = [f"{k} ({100*b['paired']['delta']:+.1f} points, McNemar p = {b['paired']['mcnemar_p']:.3g})"
@@ -96,7 +115,7 @@ def _gate(r:dict)->int:
     if worse: print(f"medtune: tuned is significantly worse than base on: {', '.join(worse)}", file=sys.stderr)
     return 1 if worse else 0
 
-# %% ../nbs/12_cli.ipynb #c010
+# %% ../nbs/12_cli.ipynb #c011
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
     os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')

@@ -50,6 +50,7 @@ class DataConfig(_Section):
     max_rows: int | None = Field(None, ge=1) # keep at most this many rows per source (seeded draw)
     val_fraction: float = Field(0.05, ge=0.0, lt=0.5) # held out for validation loss
     system_prompt: str | None = None # optional system message for every example
+    on_error: Literal['stop', 'drop'] = 'stop' # a bad record stops the run, or is skipped (and counted)
     seed: int = 42 # seed for sampling and the split
 
 # %% ../nbs/01_config.ipynb #c010

@@ -13,7 +13,7 @@ from .core import DataError, sha256_json
 # %% auto #0
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'LETTERS', 'PUBMEDQA_OPTIONS', 'sample_path',
            'read_records', 'detect_format', 'pubmedqa_record', 'mcq_prompt', 'mcq_item', 'to_example', 'source_rows',
-           'load_examples', 'split_examples', 'data_fingerprint']
+           'read_source', 'load_examples', 'data_report', 'format_data_report', 'split_examples', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -40,17 +40,16 @@ def _open(path:Path):
 
 # %% ../nbs/04_data.ipynb #c011
 def _read_jsonl(path:Path):
-    "Yield (where, row) for each non-blank line of a JSONL file."
+    "Yield (where, row) for each non-blank line of a JSONL file; a bad line yields (where, DataError)."
     with _open(path) as f:
         for i, raw in enumerate(f, 1):
             where = f'{path}:{i}'
             try: line = raw.decode('utf-8')
-            except UnicodeDecodeError as e: raise DataError(f'{where}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
+            except UnicodeDecodeError as e: yield where, DataError(f'{where}: not UTF-8 (byte {e.start}); re-save the file as UTF-8'); continue
             if not line.strip(): continue
             try: row = json.loads(line)
-            except json.JSONDecodeError as e: raise DataError(f'{where}: invalid JSON ({e.msg} at column {e.colno})') from None
-            if not isinstance(row, dict): raise DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
-            yield where, row
+            except json.JSONDecodeError as e: yield where, DataError(f'{where}: invalid JSON ({e.msg} at column {e.colno})'); continue
+            yield where, (row if isinstance(row, dict) else DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}'))
 
 # %% ../nbs/04_data.ipynb #c012
 def _read_json(path:Path):
@@ -82,12 +81,10 @@ def _read_csv(path:Path):
             mmlu = len(head) == 6 and head[5].strip() in ('A', 'B', 'C', 'D')
             if mmlu: yield f'{path}:{rd.line_num}', _mmlu_row(path, head)
             for r in rd:
-                if mmlu:
-                    if len(r) != 6: raise DataError(f'{path}:{rd.line_num}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}')
-                    yield f'{path}:{rd.line_num}', _mmlu_row(path, r)
-                else:
-                    if len(r) > len(head): raise DataError(f'{path}:{rd.line_num}: more fields than the header has columns')
-                    yield f'{path}:{rd.line_num}', dict(zip(head, r + [''] * (len(head) - len(r))))
+                w = f'{path}:{rd.line_num}'
+                if mmlu: yield w, (_mmlu_row(path, r) if len(r) == 6 else DataError(f'{w}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}'))
+                elif len(r) > len(head): yield w, DataError(f'{w}: more fields than the header has columns')
+                else: yield w, dict(zip(head, r + [''] * (len(head) - len(r))))
     except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
 
 # %% ../nbs/04_data.ipynb #c015
@@ -99,9 +96,18 @@ def _read_parquet(path:Path):
     for i, row in enumerate(table.to_pylist()): yield f'{path}: row {i}', row
 
 # %% ../nbs/04_data.ipynb #c016
-def read_records(path): # a .jsonl, .json (either optionally .gz), .csv or .parquet file
+def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parquet file
+                 errors:list|None=None): # collect bad lines here as (where, message) instead of raising
     "Yield (where, row) pairs from a local data file, `where` naming the file and line."
-    path = Path(path)
+    for where, row in _records(Path(path)):
+        if isinstance(row, DataError):
+            if errors is None: raise row
+            errors.append((where, str(row)))
+        else: yield where, row
+
+# %% ../nbs/04_data.ipynb #c017
+def _records(path:Path):
+    "The reader for `path`'s file type, or a DataError naming what is wrong with the file itself."
     if not path.is_file(): raise DataError(f'{path}: file not found')
     readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.csv': _read_csv, '.parquet': _read_parquet}
     sfx = [x.lower() for x in path.suffixes[-2:]]
@@ -109,7 +115,7 @@ def read_records(path): # a .jsonl, .json (either optionally .gz), .csv or .parq
     if suffix not in readers: raise DataError(f"{path}: unsupported file type {''.join(path.suffixes) or 'without a suffix'}; use one of .jsonl, .json (optionally .gz), .csv, .parquet")
     return readers[suffix](path)
 
-# %% ../nbs/04_data.ipynb #c019
+# %% ../nbs/04_data.ipynb #c020
 def detect_format(row:dict)->str|None:
     "Name of the record format of `row`, or None when no known format fits."
     if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
@@ -121,18 +127,18 @@ def detect_format(row:dict)->str|None:
     if 'question' in row and 'answer' in row: return 'qa'
     return None
 
-# %% ../nbs/04_data.ipynb #c021
+# %% ../nbs/04_data.ipynb #c022
 def pubmedqa_record(row:dict)->dict:
     "The original PubMedQA release's record (`ori_pqal.json`: QUESTION, CONTEXTS, final_decision) in medtune's PubMedQA form."
     ctx = row['CONTEXTS']
     return dict(id=row.get('id'), source='pubmedqa', question=row['QUESTION'], answer=row['final_decision'],
                 context='\n'.join(ctx) if isinstance(ctx, list) else ctx, long_answer=row.get('LONG_ANSWER'))
 
-# %% ../nbs/04_data.ipynb #c024
+# %% ../nbs/04_data.ipynb #c025
 LETTERS = 'ABCDEFGHIJ'
 PUBMEDQA_OPTIONS = {'A': 'yes', 'B': 'no', 'C': 'maybe'}
 
-# %% ../nbs/04_data.ipynb #c025
+# %% ../nbs/04_data.ipynb #c026
 def mcq_prompt(question:str, # the question stem
                options:dict, # letter -> option text, in order
                context:str|None=None)->str: # optional passage (PubMedQA abstract)
@@ -141,7 +147,7 @@ def mcq_prompt(question:str, # the question stem
     opts = '\n'.join(f'{k}. {v}' for k, v in options.items())
     return f'{ctx}Question: {question.strip()}\n\n{opts}\n\nAnswer with the letter of the correct option.'
 
-# %% ../nbs/04_data.ipynb #c027
+# %% ../nbs/04_data.ipynb #c028
 def _text(row, key, where, fmt):
     "The non-empty string field `key` of `row`, or a DataError naming where."
     v = row.get(key)
@@ -150,7 +156,7 @@ def _text(row, key, where, fmt):
     if not v.strip(): raise DataError(f"{where}: field {key!r} is empty")
     return v.strip()
 
-# %% ../nbs/04_data.ipynb #c028
+# %% ../nbs/04_data.ipynb #c029
 def mcq_item(row:dict, where:str)->dict:
     "Normalise a multiple-choice or PubMedQA row to {id, question, options, answer (letter), context}."
     if detect_format(row) == 'pubmedqa_raw': row = pubmedqa_record(row)
@@ -171,16 +177,16 @@ def mcq_item(row:dict, where:str)->dict:
     return dict(id=row.get('id', row.get('realidx')), question=_text(row, 'question', where, 'mcq'), options=opts,
                 answer=letter, context=row.get('context'), subject=row.get('subject'))
 
-# %% ../nbs/04_data.ipynb #c031
+# %% ../nbs/04_data.ipynb #c032
 def _msgs(prompt_text:str, answer:str, system:str|None):
     "A prompt-completion example from one user turn and one assistant answer."
     sys_ = [{'role': 'system', 'content': system}] if system else []
     return {'prompt': sys_ + [{'role': 'user', 'content': prompt_text}], 'completion': [{'role': 'assistant', 'content': answer}]}
 
-# %% ../nbs/04_data.ipynb #c032
+# %% ../nbs/04_data.ipynb #c033
 _ROLES = {'human': 'user', 'user': 'user', 'gpt': 'assistant', 'assistant': 'assistant', 'system': 'system', 'model': 'assistant'}
 
-# %% ../nbs/04_data.ipynb #c033
+# %% ../nbs/04_data.ipynb #c034
 def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
     "Prompt-completion example from a list of chat turns whose last turn is the assistant's."
     if not isinstance(turns, list) or len(turns) < 2: raise DataError(f"{where}: a conversation needs at least a user and an assistant turn")
@@ -196,7 +202,7 @@ def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
     if system and msgs[0]['role'] != 'system': msgs.insert(0, {'role': 'system', 'content': system})
     return {'prompt': msgs[:-1], 'completion': msgs[-1:]}
 
-# %% ../nbs/04_data.ipynb #c034
+# %% ../nbs/04_data.ipynb #c035
 def to_example(row:dict, # one record
                where:str, # file:line, for errors
                system:str|None=None)->dict: # optional system prompt
@@ -216,7 +222,7 @@ def to_example(row:dict, # one record
     else: ex = _msgs(_text(row, 'question', where, fmt), _text(row, 'answer', where, fmt), system)
     return {**ex, 'format': fmt, 'source': str(row.get('source', '')), 'id': str(row.get('id', where))}
 
-# %% ../nbs/04_data.ipynb #c037
+# %% ../nbs/04_data.ipynb #c038
 def _hub_rows(ref:str):
     "Yield (where, row) from the train split of a hub dataset, or a DataError when it cannot be fetched."
     import datasets
@@ -226,24 +232,47 @@ def _hub_rows(ref:str):
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Offline, download it elsewhere and pass the local file.") from None
     for i, row in enumerate(ds): yield f'{ref}: row {i}', row
 
-# %% ../nbs/04_data.ipynb #c038
-def source_rows(ref:str): # sample:NAME, a file path, or a hub dataset id
+# %% ../nbs/04_data.ipynb #c039
+def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
+                errors:list|None=None): # collect bad lines here instead of raising
     "Yield (where, row) for one data source."
-    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'))
+    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors)
     p = Path(ref).expanduser()
     if p.exists() or p.suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or ref.count('/') != 1:
-        return read_records(p)
+        return read_records(p, errors)
     return _hub_rows(ref)
 
-# %% ../nbs/04_data.ipynb #c040
+# %% ../nbs/04_data.ipynb #c041
+def read_source(ref:str, # one data source
+                system:str|None=None)->tuple: # system prompt
+    "(examples, problems) of one source: every record converted, every bad one listed as (where, message)."
+    problems, exs = [], []
+    for where, row in source_rows(ref, problems):
+        try: exs.append(to_example(row, where, system))
+        except DataError as e: problems.append((where, str(e)))
+    problems.sort(key=lambda p: _line_no(p[0]))
+    return exs, problems
+
+# %% ../nbs/04_data.ipynb #c042
+def _line_no(where:str)->int:
+    "The line or item number at the end of a `where` (for ordering problems)."
+    m = re.search(r'(\d+)$', where)
+    return int(m.group(1)) if m else 0
+
+# %% ../nbs/04_data.ipynb #c043
 def load_examples(sources:list, # data.train
                   max_rows:int|None=None, # per-source cap (seeded draw)
                   system:str|None=None, # system prompt
-                  seed:int=42)->list: # sampling seed
-    "All examples of all sources, converted and validated; the first bad record stops with its file:line."
+                  seed:int=42, # sampling seed
+                  on_error:str='stop')->list: # 'stop': the first bad record is an error; 'drop': skip bad records, say how many
+    "All examples of all sources, converted and validated."
     out = []
     for ref in sources:
-        exs = [to_example(row, where, system) for where, row in source_rows(ref)]
+        exs, problems = read_source(ref, system)
+        if problems and on_error == 'stop':
+            more = f' (and {len(problems) - 1} more bad records: `medtune data check {ref}` lists them; data.on_error: drop skips them)' if len(problems) > 1 else ''
+            raise DataError(problems[0][1] + more)
+        if problems: print(f'medtune: dropped {len(problems)} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
         if not exs: raise DataError(f"data source {ref!r} has no records")
         if max_rows and len(exs) > max_rows:
             keep = sorted(random.Random(seed).sample(range(len(exs)), max_rows))
@@ -256,6 +285,53 @@ def load_examples(sources:list, # data.train
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
 # %% ../nbs/04_data.ipynb #c047
+def _token_lengths(tok, exs:list)->list:
+    "Token count of each example rendered with the chat template (prompt + answer)."
+    texts = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
+    return [len(x) for x in tok(texts, add_special_tokens=False)['input_ids']] if texts else []
+
+# %% ../nbs/04_data.ipynb #c048
+def data_report(refs:list, # data sources
+                tok=None, # tokenizer for token lengths (None: skip them)
+                max_length:int|None=None, # train.max_length to check against
+                system:str|None=None)->dict: # data.system_prompt
+    "Per source: read/kept/dropped with reasons, formats, duplicates, answer balance, token lengths vs max_length."
+    from collections import Counter
+    out = {}
+    for ref in refs:
+        exs, problems = read_source(ref, system)
+        keys = [json.dumps([e['prompt'], e['completion']]) for e in exs]
+        norm = [_norm(e['prompt'][-1]['content']) for e in exs]
+        r = dict(read=len(exs) + len(problems), kept=len(exs), dropped=len(problems), problems=problems,
+                 formats=dict(Counter(e['format'] for e in exs)), duplicates_exact=len(keys) - len(set(keys)),
+                 duplicates_normalized=len(norm) - len(set(norm)))
+        letters = [e['completion'][0]['content'] for e in exs if e['format'] in ('mcq', 'pubmedqa', 'pubmedqa_raw')]
+        if letters: r['answer_balance'] = dict(sorted(Counter(letters).items()))
+        if tok is not None and exs:
+            L = sorted(_token_lengths(tok, exs))
+            r['tokens'] = dict(min=L[0], median=L[len(L) // 2], p95=L[int(0.95 * (len(L) - 1))], max=L[-1])
+            if max_length: r['tokens'].update(max_length=max_length, over_max_length=sum(x > max_length for x in L))
+        out[ref] = r
+    return out
+
+# %% ../nbs/04_data.ipynb #c050
+def format_data_report(rep:dict, # from data_report
+                       show:int=20)->str: # problems listed per source
+    "The validation report as text."
+    L = []
+    for ref, r in rep.items():
+        L.append(f"{ref}: {r['read']} records read, {r['kept']} kept, {r['dropped']} with errors")
+        L.append(f"  formats: {', '.join(f'{k} {v}' for k, v in r['formats'].items()) or 'none'}; duplicates: {r['duplicates_exact']} exact, "
+                 f"{r['duplicates_normalized']} same question (normalised)")
+        if 'answer_balance' in r: L.append(f"  answer letters: {', '.join(f'{k} {v}' for k, v in r['answer_balance'].items())}")
+        if t := r.get('tokens'):
+            over = f"; {t['over_max_length']} longer than max_length {t['max_length']} (truncated)" if 'max_length' in t else ''
+            L.append(f"  tokens (chat template applied): min {t['min']}, median {t['median']}, p95 {t['p95']}, max {t['max']}{over}")
+        L += [f'  error {m}' for _, m in r['problems'][:show]]
+        if len(r['problems']) > show: L.append(f"  ... and {len(r['problems']) - show} more")
+    return '\n'.join(L)
+
+# %% ../nbs/04_data.ipynb #c056
 def split_examples(examples:list, # from load_examples
                    val_fraction:float, # share held out
                    seed:int=42): # split seed
@@ -267,7 +343,7 @@ def split_examples(examples:list, # from load_examples
     val_keys = set(keys[:n_val])
     return ([e for k in keys if k not in val_keys for e in groups[k]], [e for k in keys if k in val_keys for e in groups[k]])
 
-# %% ../nbs/04_data.ipynb #c049
+# %% ../nbs/04_data.ipynb #c058
 def data_fingerprint(examples:list)->str:
     "sha256 of the examples' prompts and completions, in order: what exactly was trained on."
     return sha256_json([[e['prompt'], e['completion']] for e in examples])
