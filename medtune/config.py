@@ -51,6 +51,7 @@ class DataConfig(_Section):
     val_fraction: float = Field(0.05, ge=0.0, lt=0.5) # held out for validation loss
     system_prompt: str | None = None # optional system message for every example
     on_error: Literal['stop', 'drop'] = 'stop' # a bad record stops the run, or is skipped (and counted)
+    shuffle_options: bool = False # shuffle multiple-choice options in training data, balancing the gold letter
     seed: int = 42 # seed for sampling and the split
 
 # %% ../nbs/01_config.ipynb #c010

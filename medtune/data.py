@@ -13,7 +13,8 @@ from .core import DataError, sha256_json
 # %% auto #0
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'LETTERS', 'PUBMEDQA_OPTIONS', 'sample_path',
            'read_records', 'detect_format', 'pubmedqa_record', 'mcq_prompt', 'mcq_item', 'to_example', 'source_rows',
-           'read_source', 'load_examples', 'data_report', 'format_data_report', 'split_examples', 'data_fingerprint']
+           'read_source', 'load_examples', 'shuffle_options', 'shuffle_examples', 'data_report', 'format_data_report',
+           'split_examples', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -218,7 +219,7 @@ def to_example(row:dict, # one record
         ex = _msgs(_text(row, 'instruction', where, fmt) + (f'\n\n{inp.strip()}' if inp.strip() else ''), _text(row, 'output', where, fmt), system)
     elif fmt in ('mcq', 'pubmedqa', 'pubmedqa_raw'):
         it = mcq_item(row, where)
-        ex = _msgs(mcq_prompt(it['question'], it['options'], it['context']), it['answer'], system)
+        ex = {**_msgs(mcq_prompt(it['question'], it['options'], it['context']), it['answer'], system), 'mcq': it}
     else: ex = _msgs(_text(row, 'question', where, fmt), _text(row, 'answer', where, fmt), system)
     return {**ex, 'format': fmt, 'source': str(row.get('source', '')), 'id': str(row.get('id', where))}
 
@@ -264,7 +265,8 @@ def load_examples(sources:list, # data.train
                   max_rows:int|None=None, # per-source cap (seeded draw)
                   system:str|None=None, # system prompt
                   seed:int=42, # sampling seed
-                  on_error:str='stop')->list: # 'stop': the first bad record is an error; 'drop': skip bad records, say how many
+                  on_error:str='stop', # 'stop': the first bad record is an error; 'drop': skip bad records, say how many
+                  shuffle:bool=False)->list: # shuffle multiple-choice options (balanced gold positions)
     "All examples of all sources, converted and validated."
     out = []
     for ref in sources:
@@ -279,18 +281,48 @@ def load_examples(sources:list, # data.train
             exs = [exs[i] for i in keep]
         for e in exs: e['source'] = e['source'] or ref
         out += exs
-    return out
+    return shuffle_examples(out, seed) if shuffle else out
 
 # %% ../nbs/04_data.ipynb #c046
+def shuffle_options(items:list, # normalised MCQ items (mcq_item)
+                    seed:int=0)->list: # shuffling seed
+    "Copies of `items` with options re-ordered and the gold letter remapped, gold positions balanced across items."
+    rng = random.Random(seed)
+    order = list(range(len(items))); rng.shuffle(order)
+    out = [None] * len(items)
+    for k, i in enumerate(order):
+        it = items[i]
+        texts = list(it['options'].values())
+        gold = texts[list(it['options']).index(it['answer'])]
+        others = [t for j, t in enumerate(texts) if j != list(it['options']).index(it['answer'])]
+        rng.shuffle(others)
+        pos = k % len(texts)  # round-robin over the shuffled items: balanced gold positions
+        new = others[:pos] + [gold] + others[pos:]
+        out[i] = {**it, 'options': dict(zip(LETTERS, new)), 'answer': LETTERS[pos]}
+    return out
+
+# %% ../nbs/04_data.ipynb #c048
+def shuffle_examples(examples:list, # from load_examples
+                     seed:int=0)->list: # shuffling seed
+    "Examples with the options of every multiple-choice example shuffled (shuffle_options); others unchanged."
+    idx = [i for i, e in enumerate(examples) if 'mcq' in e]
+    out = list(examples)
+    for i, it in zip(idx, shuffle_options([examples[i]['mcq'] for i in idx], seed)):
+        e = examples[i]
+        user = {'role': 'user', 'content': mcq_prompt(it['question'], it['options'], it.get('context'))}
+        out[i] = {**e, 'prompt': e['prompt'][:-1] + [user], 'completion': [{'role': 'assistant', 'content': it['answer']}], 'mcq': it}
+    return out
+
+# %% ../nbs/04_data.ipynb #c051
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
-# %% ../nbs/04_data.ipynb #c047
+# %% ../nbs/04_data.ipynb #c052
 def _token_lengths(tok, exs:list)->list:
     "Token count of each example rendered with the chat template (prompt + answer)."
     texts = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
     return [len(x) for x in tok(texts, add_special_tokens=False)['input_ids']] if texts else []
 
-# %% ../nbs/04_data.ipynb #c048
+# %% ../nbs/04_data.ipynb #c053
 def data_report(refs:list, # data sources
                 tok=None, # tokenizer for token lengths (None: skip them)
                 max_length:int|None=None, # train.max_length to check against
@@ -314,7 +346,7 @@ def data_report(refs:list, # data sources
         out[ref] = r
     return out
 
-# %% ../nbs/04_data.ipynb #c050
+# %% ../nbs/04_data.ipynb #c055
 def format_data_report(rep:dict, # from data_report
                        show:int=20)->str: # problems listed per source
     "The validation report as text."
@@ -331,7 +363,7 @@ def format_data_report(rep:dict, # from data_report
         if len(r['problems']) > show: L.append(f"  ... and {len(r['problems']) - show} more")
     return '\n'.join(L)
 
-# %% ../nbs/04_data.ipynb #c056
+# %% ../nbs/04_data.ipynb #c061
 def split_examples(examples:list, # from load_examples
                    val_fraction:float, # share held out
                    seed:int=42): # split seed
@@ -343,7 +375,7 @@ def split_examples(examples:list, # from load_examples
     val_keys = set(keys[:n_val])
     return ([e for k in keys if k not in val_keys for e in groups[k]], [e for k in keys if k in val_keys for e in groups[k]])
 
-# %% ../nbs/04_data.ipynb #c058
+# %% ../nbs/04_data.ipynb #c063
 def data_fingerprint(examples:list)->str:
     "sha256 of the examples' prompts and completions, in order: what exactly was trained on."
     return sha256_json([[e['prompt'], e['completion']] for e in examples])

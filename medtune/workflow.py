@@ -76,7 +76,7 @@ def prepare(cfg:Config)->Prepared:
     from medtune.evaluate import load_benchmark
     env = env_report(cfg.model.backend, cfg.model.dtype)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
-    exs = load_examples(cfg.data.train, cfg.data.max_rows, cfg.data.system_prompt, cfg.data.seed, cfg.data.on_error)
+    exs = load_examples(cfg.data.train, cfg.data.max_rows, cfg.data.system_prompt, cfg.data.seed, cfg.data.on_error, cfg.data.shuffle_options)
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
     bench = dict(load_benchmark(b, cfg.eval.n, cfg.eval.seed) for b in cfg.eval.benchmarks)
