@@ -246,21 +246,14 @@ def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
 # %% ../nbs/04_data.ipynb #c041
 def read_source(ref:str, # one data source
                 system:str|None=None)->tuple: # system prompt
-    "(examples, problems) of one source: every record converted, every bad one listed as (where, message)."
+    "(examples, problems) of one source: every record converted, every bad one listed as (where, message), in file order."
     problems, exs = [], []
     for where, row in source_rows(ref, problems):
         try: exs.append(to_example(row, where, system))
         except DataError as e: problems.append((where, str(e)))
-    problems.sort(key=lambda p: _line_no(p[0]))
-    return exs, problems
+    return exs, problems  # in file order: reader and conversion problems are collected in the one pass
 
 # %% ../nbs/04_data.ipynb #c042
-def _line_no(where:str)->int:
-    "The line or item number at the end of a `where` (for ordering problems)."
-    m = re.search(r'(\d+)$', where)
-    return int(m.group(1)) if m else 0
-
-# %% ../nbs/04_data.ipynb #c043
 def load_examples(sources:list, # data.train
                   max_rows:int|None=None, # per-source cap (seeded draw)
                   system:str|None=None, # system prompt
@@ -283,7 +276,7 @@ def load_examples(sources:list, # data.train
         out += exs
     return shuffle_examples(out, seed) if shuffle else out
 
-# %% ../nbs/04_data.ipynb #c046
+# %% ../nbs/04_data.ipynb #c045
 def shuffle_options(items:list, # normalised MCQ items (mcq_item)
                     seed:int=0)->list: # shuffling seed
     "Copies of `items` with options re-ordered and the gold letter remapped, gold positions balanced across items."
@@ -292,16 +285,15 @@ def shuffle_options(items:list, # normalised MCQ items (mcq_item)
     out = [None] * len(items)
     for k, i in enumerate(order):
         it = items[i]
-        texts = list(it['options'].values())
-        gold = texts[list(it['options']).index(it['answer'])]
-        others = [t for j, t in enumerate(texts) if j != list(it['options']).index(it['answer'])]
+        gold = it['options'][it['answer']]
+        others = [t for k_, t in it['options'].items() if k_ != it['answer']]
         rng.shuffle(others)
-        pos = k % len(texts)  # round-robin over the shuffled items: balanced gold positions
+        pos = k % len(it['options'])  # round-robin over the shuffled items: balanced gold positions
         new = others[:pos] + [gold] + others[pos:]
         out[i] = {**it, 'options': dict(zip(LETTERS, new)), 'answer': LETTERS[pos]}
     return out
 
-# %% ../nbs/04_data.ipynb #c048
+# %% ../nbs/04_data.ipynb #c047
 def shuffle_examples(examples:list, # from load_examples
                      seed:int=0)->list: # shuffling seed
     "Examples with the options of every multiple-choice example shuffled (shuffle_options); others unchanged."
@@ -313,16 +305,16 @@ def shuffle_examples(examples:list, # from load_examples
         out[i] = {**e, 'prompt': e['prompt'][:-1] + [user], 'completion': [{'role': 'assistant', 'content': it['answer']}], 'mcq': it}
     return out
 
-# %% ../nbs/04_data.ipynb #c051
+# %% ../nbs/04_data.ipynb #c050
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
-# %% ../nbs/04_data.ipynb #c052
+# %% ../nbs/04_data.ipynb #c051
 def _token_lengths(tok, exs:list)->list:
     "Token count of each example rendered with the chat template (prompt + answer)."
     texts = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
     return [len(x) for x in tok(texts, add_special_tokens=False)['input_ids']] if texts else []
 
-# %% ../nbs/04_data.ipynb #c053
+# %% ../nbs/04_data.ipynb #c052
 def data_report(refs:list, # data sources
                 tok=None, # tokenizer for token lengths (None: skip them)
                 max_length:int|None=None, # train.max_length to check against
@@ -337,7 +329,7 @@ def data_report(refs:list, # data sources
         r = dict(read=len(exs) + len(problems), kept=len(exs), dropped=len(problems), problems=problems,
                  formats=dict(Counter(e['format'] for e in exs)), duplicates_exact=len(keys) - len(set(keys)),
                  duplicates_normalized=len(norm) - len(set(norm)))
-        letters = [e['completion'][0]['content'] for e in exs if e['format'] in ('mcq', 'pubmedqa', 'pubmedqa_raw')]
+        letters = [e['completion'][0]['content'] for e in exs if 'mcq' in e]
         if letters: r['answer_balance'] = dict(sorted(Counter(letters).items()))
         if tok is not None and exs:
             L = sorted(_token_lengths(tok, exs))
@@ -346,7 +338,7 @@ def data_report(refs:list, # data sources
         out[ref] = r
     return out
 
-# %% ../nbs/04_data.ipynb #c055
+# %% ../nbs/04_data.ipynb #c054
 def format_data_report(rep:dict, # from data_report
                        show:int=20)->str: # problems listed per source
     "The validation report as text."
@@ -363,7 +355,7 @@ def format_data_report(rep:dict, # from data_report
         if len(r['problems']) > show: L.append(f"  ... and {len(r['problems']) - show} more")
     return '\n'.join(L)
 
-# %% ../nbs/04_data.ipynb #c061
+# %% ../nbs/04_data.ipynb #c060
 def split_examples(examples:list, # from load_examples
                    val_fraction:float, # share held out
                    seed:int=42): # split seed
@@ -375,7 +367,7 @@ def split_examples(examples:list, # from load_examples
     val_keys = set(keys[:n_val])
     return ([e for k in keys if k not in val_keys for e in groups[k]], [e for k in keys if k in val_keys for e in groups[k]])
 
-# %% ../nbs/04_data.ipynb #c063
+# %% ../nbs/04_data.ipynb #c062
 def data_fingerprint(examples:list)->str:
     "sha256 of the examples' prompts and completions, in order: what exactly was trained on."
     return sha256_json([[e['prompt'], e['completion']] for e in examples])

@@ -14,7 +14,8 @@ from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID, ModelConfig, LoraConfig
 
 # %% auto #0
 __all__ = ['EMBEDDED_GGUF', 'EMBEDDED_SHA256', 'EMBEDDED_DIRNAME', 'cache_dir', 'embedded_gguf', 'embedded_model_dir',
-           'ResolvedModel', 'resolve_model', 'load_tokenizer', 'load_model', 'param_counts', 'add_lora']
+           'ResolvedModel', 'resolve_model', 'ready_tokenizer', 'load_tokenizer', 'load_model', 'param_counts',
+           'add_lora']
 
 # %% ../nbs/06_model.ipynb #c005
 EMBEDDED_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -117,16 +118,20 @@ def _torch_dtype(name:str):
     return {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[name]
 
 # %% ../nbs/06_model.ipynb #c019
-def load_tokenizer(path:str):
-    "Tokenizer with a pad token (eos when the model has none)."
-    from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(path)
+def ready_tokenizer(tok, path:str):
+    "`tok` with a pad token (eos when the model has none); a ModelError when it has no chat template."
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     if tok.chat_template is None:
         raise ModelError(f"{path}: the tokenizer has no chat template; use an instruct/chat model or add a chat_template")
     return tok
 
 # %% ../nbs/06_model.ipynb #c020
+def load_tokenizer(path:str):
+    "The tokenizer of the model folder or hub id `path`, ready for chat training and evaluation."
+    from transformers import AutoTokenizer
+    return ready_tokenizer(AutoTokenizer.from_pretrained(path), path)
+
+# %% ../nbs/06_model.ipynb #c021
 def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     "(model, tokenizer) with transformers (+ bitsandbytes when 4-bit)."
     import torch
@@ -139,7 +144,7 @@ def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     if torch.cuda.is_available(): kw['device_map'] = {'': 0}
     return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
 
-# %% ../nbs/06_model.ipynb #c021
+# %% ../nbs/06_model.ipynb #c022
 def _load_unsloth(resolved:ResolvedModel, cfg:ModelConfig, precision:str, max_length:int):
     "(model, tokenizer) with Unsloth's FastLanguageModel (its CPU fallback on a machine without CUDA)."
     import torch
@@ -147,12 +152,9 @@ def _load_unsloth(resolved:ResolvedModel, cfg:ModelConfig, precision:str, max_le
     dtype = _torch_dtype(precision) if torch.cuda.is_available() else None  # on CPU Unsloth picks its own
     model, tok = FastLanguageModel.from_pretrained(model_name=resolved.path, max_seq_length=max_length, dtype=dtype,
                                                    load_in_4bit=cfg.load_in_4bit)
-    if tok.pad_token is None: tok.pad_token = tok.eos_token
-    if tok.chat_template is None:
-        raise ModelError(f"{resolved.path}: the tokenizer has no chat template; use an instruct/chat model or add a chat_template")
-    return model, tok
+    return model, ready_tokenizer(tok, resolved.path)
 
-# %% ../nbs/06_model.ipynb #c022
+# %% ../nbs/06_model.ipynb #c023
 def load_model(resolved:ResolvedModel, # from resolve_model
                cfg:ModelConfig, # model section
                precision:str='float32', # compute dtype name (env.choose_precision)
@@ -165,14 +167,14 @@ def load_model(resolved:ResolvedModel, # from resolve_model
     except (OSError, ValueError) as e:
         raise ModelError(f"model.name = {resolved.ref!r}: cannot load from {resolved.path} ({str(e).splitlines()[0][:200]})") from None
 
-# %% ../nbs/06_model.ipynb #c027
+# %% ../nbs/06_model.ipynb #c028
 def param_counts(model)->dict:
     "Trainable and total parameter counts (4-bit weights counted as parameters, not bytes)."
     train = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() * (2 if type(p).__name__ == 'Params4bit' else 1) for p in model.parameters())
     return dict(trainable=train, total=total, trainable_pct=round(100 * train / total, 3))
 
-# %% ../nbs/06_model.ipynb #c028
+# %% ../nbs/06_model.ipynb #c029
 def _check_targets(model, cfg:LoraConfig):
     "ModelError unless every `lora.target_modules` name exists in `model`."
     names = {n.rsplit('.', 1)[-1] for n, _ in model.named_modules()}
@@ -180,7 +182,7 @@ def _check_targets(model, cfg:LoraConfig):
         raise ModelError(f"lora.target_modules: {missing} not found in this model; its module names include "
                          f"{sorted(n for n in names if 'proj' in n or 'fc' in n)[:12]}")
 
-# %% ../nbs/06_model.ipynb #c029
+# %% ../nbs/06_model.ipynb #c030
 def add_lora(model, # a loaded base model
              cfg:LoraConfig, # lora section
              gradient_checkpointing:bool=False, # enable checkpointing for training
