@@ -63,14 +63,14 @@ def _optimizer(params, lr=2e-4):
         return bnb.optim.AdamW8bit(params, lr=lr)
     return torch.optim.AdamW(params, lr=lr)
 
-def _loop(model, data, warmup, dtype):
+def _loop(model, data, warmup, dtype, autocast=True):
     "Train on each batch; (seconds per timed step, losses), timing only the steps after `warmup`."
     import torch
     opt = _optimizer([p for p in model.parameters() if p.requires_grad])
     model.train(); times, losses = [], []
     for i, x in enumerate(data):
         _sync(); t = time.perf_counter()
-        with torch.autocast('cuda', dtype=dtype, enabled=torch.cuda.is_available()):
+        with torch.autocast('cuda', dtype=dtype, enabled=autocast and torch.cuda.is_available()):
             loss = model(input_ids=x, labels=x).loss
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
         losses.append(loss.item()); _sync()
@@ -87,7 +87,8 @@ def run_hf(a, d):
                                                  device_map={'': 0} if cuda else None)
     model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
     model = get_peft_model(model, LoraConfig(r=a.lora_r, lora_alpha=a.lora_r, lora_dropout=0.0, target_modules=TARGETS, task_type='CAUSAL_LM'))
-    return _loop(model, _batches(d['vocab'], a.warmup + a.steps, a.batch, a.seq, model.device), a.warmup, dtype)
+    # hf_ref: the reference setup of ../shared/calibration/README.md (no autocast: LoRA and the fp32-cast head run in fp32)
+    return _loop(model, _batches(d['vocab'], a.warmup + a.steps, a.batch, a.seq, model.device), a.warmup, dtype, autocast=a.worker != 'hf_ref')
 
 def run_unsloth(a, d):
     import unsloth  # first
@@ -122,12 +123,18 @@ def run_medtune(a, d):
         def on_log(self, args, state, control, logs=None, **kw):
             if logs and 'loss' in logs: losses.append(logs['loss'])
     cfg = TrainConfig(max_steps=n, batch_size=a.batch, grad_accum=1, max_length=a.seq, lr=2e-4, warmup_ratio=0, save_steps=10**6,
-                      logging_steps=1, gradient_checkpointing=True, seed=0)
+                      logging_steps=1, gradient_checkpointing=True, seed=0, padding_free=True if a.worker == 'medtune_pf' else None)
+    from medtune.train import read_metrics
     with tempfile.TemporaryDirectory() as run:
         tr = make_trainer(model, tok, rows, cfg, run, precision, callbacks=[Timer()], backend=backend)
+        print('PADDING ' + json.dumps(tr.medtune_padding), flush=True)
         tr.train()
+        logged = [r.get('tokens_per_s') for r in read_metrics(Path(run)/'metrics.jsonl') if 'loss' in r][a.warmup + 1:]
+    print('METRICS ' + json.dumps(dict(metrics_tokens_per_s=round(sum(logged) / len(logged), 1) if logged else None)), flush=True)
     steps = [t1 - t0 for t0, t1 in zip(marks, marks[1:])]
     return steps[a.warmup:], losses
+
+WORKERS = dict(hf=run_hf, hf_ref=run_hf, unsloth=run_unsloth, medtune=run_medtune, medtune_pf=run_medtune)
 
 def worker(a):
     "Run one path in this process and print its result as one JSON line."
@@ -135,7 +142,7 @@ def worker(a):
     torch.manual_seed(0)
     d = shape_dims(a.shape)
     if not torch.cuda.is_available(): torch.set_num_threads(max(1, (os.cpu_count() or 2)))
-    times, losses = {'hf': run_hf, 'unsloth': run_unsloth, 'medtune': run_medtune}[a.worker](a, d)
+    times, losses = WORKERS[a.worker](a, d)
     s = sum(times) / len(times)
     print('RESULT ' + json.dumps(dict(path=a.worker, s_per_step=round(s, 4), tokens_per_s=round(a.batch * a.seq / s, 1),
                                       peak_gib=round(_peak_gib(), 3), steps_timed=len(times), loss_first=losses[0], loss_last=losses[-1])), flush=True)
@@ -164,16 +171,21 @@ def main(a):
             t = time.perf_counter()
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
             line = next((l for l in p.stdout.splitlines() if l.startswith('RESULT ')), None)
+            extra = {}
+            for tag, key in (('PADDING ', 'padding'), ('METRICS ', None)):
+                got = next((json.loads(l[len(tag):]) for l in p.stdout.splitlines() if l.startswith(tag)), None)
+                if got is not None: extra.update({key: got} if key else got)
             if line is None:
                 results[path] = dict(error=(p.stderr or p.stdout)[-4000:]); print(f'{path}: FAILED\n{results[path]["error"]}', file=sys.stderr)
             else:
-                results[path] = {**json.loads(line[7:]), 'wall_s': round(time.perf_counter() - t, 1),
+                results[path] = {**json.loads(line[7:]), **extra, 'wall_s': round(time.perf_counter() - t, 1),
                                  'log_tail': '\n'.join(l for l in p.stderr.splitlines() if 'it/s]' not in l)[-1500:]}
-                print(f"{path:<8} {results[path]['tokens_per_s']:>10.1f} tokens/s  {results[path]['peak_gib']:>7.3f} GiB peak  "
+                print(f"{path:<10} {results[path]['tokens_per_s']:>10.1f} tokens/s  {results[path]['peak_gib']:>7.3f} GiB peak  "
                       f"({results[path]['s_per_step']:.4f} s/step, loss {results[path]['loss_first']:.3f} → {results[path]['loss_last']:.3f})", flush=True)
     ok = lambda k: k in results and 'error' not in results[k]
     ratios = {}
-    if ok('medtune') and ok('hf'): ratios['medtune_vs_hf_tokens_per_s'] = round(results['medtune']['tokens_per_s'] / results['hf']['tokens_per_s'], 3)
+    for base in ('hf', 'hf_ref', 'medtune_pf'):
+        if ok('medtune') and ok(base): ratios[f'medtune_vs_{base}_tokens_per_s'] = round(results['medtune']['tokens_per_s'] / results[base]['tokens_per_s'], 3)
     if ok('medtune') and ok('unsloth'):
         ratios['medtune_vs_unsloth_tokens_per_s'] = round(results['medtune']['tokens_per_s'] / results['unsloth']['tokens_per_s'], 3)
         ratios['medtune_vs_unsloth_peak_gib'] = round(results['medtune']['peak_gib'] / results['unsloth']['peak_gib'], 3)
@@ -183,8 +195,9 @@ def main(a):
         from medtune.memory import predict_peak_gib
         for k, r in results.items():
             if 'error' in r: continue
-            be = 'hf' if k == 'hf' or (k == 'medtune' and a.backend == 'hf') else 'unsloth'
-            r['predicted_peak_gib'] = round(predict_peak_gib(a.shape, batch=a.batch, seq=a.seq, lora_r=a.lora_r, backend=be), 3)
+            be = 'hf' if k.startswith('hf') or (k.startswith('medtune') and a.backend == 'hf') else 'unsloth'
+            pf = be == 'unsloth' and (r.get('padding') or {}).get('padding_free') is True  # padding-free batches asked for explicitly
+            r['predicted_peak_gib'] = round(predict_peak_gib(a.shape, batch=a.batch, seq=a.seq, lora_r=a.lora_r, backend=be, padding_free=pf), 3)
             r['predictor_rel_error'] = round(r['predicted_peak_gib'] / r['peak_gib'] - 1, 4)
             print(f"{k:<8} predicted peak {r['predicted_peak_gib']:.3f} GiB ({be}), measured {r['peak_gib']:.3f}: {100*r['predictor_rel_error']:+.1f}%")
     rec = dict(benchmark='bench_train', when=datetime.now(timezone.utc).isoformat(timespec='seconds'), device=device_name(),
@@ -205,6 +218,6 @@ if __name__ == '__main__':
     ap.add_argument('--paths', default='hf,unsloth,medtune'); ap.add_argument('--out', default=str(Path(__file__).parent/'results'))
     ap.add_argument('--model-dir', default=None); ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--backend', default='auto', choices=['auto', 'hf', 'unsloth'], help="medtune path's model.backend (auto: Unsloth on a CUDA GPU)")
-    ap.add_argument('--worker', choices=['hf', 'unsloth', 'medtune'], help=argparse.SUPPRESS)
+    ap.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     a = ap.parse_args()
     sys.exit(worker(a) if a.worker else main(a))

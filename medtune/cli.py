@@ -32,6 +32,8 @@ def _parser():
     e.add_argument('--benchmarks', help='comma-separated: medqa,pubmedqa,mmlu_medical,medmcqa or NAME=file.jsonl')
     e.add_argument('--n', type=int, help='items per benchmark')
     e.add_argument('--batch-size', type=int, help='prompts per forward pass')
+    e.add_argument('--method', choices=['letter', 'continuation', 'generate'], help="scoring (default: the run's eval.method): letter log-likelihood, lm-eval continuation log-likelihood (acc, acc_norm), or generation")
+    e.add_argument('--shots', type=int, help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
@@ -41,6 +43,7 @@ def _parser():
     dc.add_argument('--max-length', type=int, default=1024, help='train.max_length to check token lengths against')
     dc.add_argument('--model', default='embedded:smollm2-135m-instruct', help='model whose tokenizer and chat template count the tokens')
     dc.add_argument('--no-tokens', action='store_true', help='skip token lengths (no tokenizer needed)')
+    dc.add_argument('--benchmarks', help='comma-separated benchmarks to check for contamination (default: every shipped evaluation sample): medqa,pubmedqa or NAME=file.jsonl')
     pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, without loading weights')
     pl.add_argument('config', help='YAML config file')
     pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
@@ -87,6 +90,8 @@ def _data_check(a)->int:
         tok = load_tokenizer(resolve_model(a.model).path)
     rep = data_report(a.paths, tok, a.max_length)
     print(format_data_report(rep))
+    from medtune.medical import check_sources, format_checks  # PHI scan and 13-gram contamination with the evaluation sets
+    print(format_checks(check_sources(a.paths, [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None)))
     return 1 if any(r['dropped'] for r in rep.values()) else 0
 
 # %% ../nbs/12_cli.ipynb #c009
@@ -103,7 +108,7 @@ def _dispatch(a):
     elif a.cmd == 'train': r = workflow.run(load_config(a.config, preset=a.preset), out=a.out, resume=a.resume)
     else:
         bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
-        r = workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size)
+        r = workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size, a.method, a.shots)
     print(_summary(r))
     return _gate(r) if getattr(a, 'fail_if_worse', False) else 0
 
@@ -118,8 +123,8 @@ def _gate(r:dict)->int:
 # %% ../nbs/12_cli.ipynb #c011
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
-    os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     a = _parser().parse_args(argv)
+    if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # no forking in `data check`: let the tokenizer use every core
     try: return _dispatch(a)
     except MedtuneError as e:
         print(f'medtune: error: {e}', file=sys.stderr)

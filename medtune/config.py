@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .core import ConfigError, atomic_write_text
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'PRESETS', 'ModelConfig', 'LoraConfig', 'DataConfig',
-           'TrainConfig', 'EvalConfig', 'OutputConfig', 'Config', 'env_overrides', 'make_config', 'load_config',
-           'save_config']
+__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'PADDING_FREE_NEEDS_UNSLOTH', 'PRESETS', 'ModelConfig',
+           'LoraConfig', 'DataConfig', 'TrainConfig', 'EvalConfig', 'OutputConfig', 'Config', 'env_overrides',
+           'make_config', 'load_config', 'save_config']
 
 # %% ../nbs/01_config.ipynb #c005
 class _Section(BaseModel):
@@ -52,9 +52,17 @@ class DataConfig(_Section):
     system_prompt: str | None = None # optional system message for every example
     on_error: Literal['stop', 'drop'] = 'stop' # a bad record stops the run, or is skipped (and counted)
     shuffle_options: bool = False # shuffle multiple-choice options in training data, balancing the gold letter
+    phrasings: int = Field(1, ge=1, le=5) # instruction wordings per templated task (QA, MCQ, PubMedQA, notes), one per record by a seeded hash; 1 = the single form (evaluation prompts never vary)
+    phi: Literal['warn', 'block', 'redact'] = 'warn' # PHI scan (medtune.medical): warn prints what it finds, block stops the run, redact replaces identifiers with [TYPE] placeholders
+    expand_abbreviations: bool = False # expand clinical abbreviations (shipped dictionary) in free-text training examples
+    normalize_units: bool = False # write units after numbers in standard form (mcg → µg, mg/dl → mg/dL) in free-text training examples
+    decontaminate: bool = False # drop training rows that share a 13-gram with an evaluation item (the overlap is always checked and reported)
     seed: int = 42 # seed for sampling and the split
 
 # %% ../nbs/01_config.ipynb #c010
+PADDING_FREE_NEEDS_UNSLOTH = ('train.padding_free: true needs the unsloth backend (TRL cannot enforce max_length on padding-free batches with '
+                              'the hf backend); set it to false, or leave it out')
+
 class TrainConfig(_Section):
     "Optimisation settings passed to TRL's SFTTrainer."
     epochs: float = Field(1.0, gt=0, le=100) # passes over the data (ignored when max_steps > 0)
@@ -68,6 +76,7 @@ class TrainConfig(_Section):
     logging_steps: int = Field(1, ge=1) # log (and append to metrics.jsonl) every N steps
     save_steps: int = Field(50, ge=1) # checkpoint every N steps (for resume)
     gradient_checkpointing: bool = True # trade compute for memory (Unsloth's offloaded checkpointing on that backend)
+    padding_free: bool | None = None # None: Unsloth chooses per GPU (the hf backend always pads); true needs the unsloth backend
     optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
     seed: int = 42 # training seed
 
@@ -77,9 +86,16 @@ class EvalConfig(_Section):
     benchmarks: list[str] = Field(default_factory=lambda: ['medqa', 'pubmedqa']) # names, or NAME=path.jsonl for your own MCQ file
     n: int | None = Field(100, ge=1) # items per benchmark (seeded sample); None = all
     batch_size: int = Field(8, ge=1, le=1024) # questions scored per forward pass
-    generations: int = Field(2, ge=0, le=100) # side-by-side base/tuned answers to show
-    max_new_tokens: int = Field(64, ge=1, le=4096) # length of those answers
-    seed: int = 0 # seed for sampling items
+    generations: int = Field(2, ge=0, le=100) # side-by-side base/tuned answers to show in report.md
+    max_new_tokens: int = Field(64, ge=1, le=4096) # length of generated answers (free text, refusal probe, side-by-side)
+    freetext: str | None = 'sample:medquad' # question/answer source for the free-text comparison (only pairs never trained on); None = skip
+    freetext_n: int = Field(32, ge=0, le=100000) # held-out pairs answered by base and tuned (ROUGE-L, token F1, length); 0 = skip
+    refusal_probe: bool = True # answer the shipped unsafe (and safe control) medical prompts; report refusal rates
+    seed: int = 0 # seed for sampling items (and k-shot examples)
+    method: Literal['letter', 'continuation', 'generate'] = 'letter' # letter: chat-template letter log-likelihood; continuation: lm-eval's per-choice log-likelihood (acc, acc_norm); generate: greedy answer, letter extracted
+    shots: int = Field(0, ge=0, le=32) # k-shot: solved examples before each question
+    dev: dict[str, str] = Field(default_factory=dict) # benchmark name -> file or folder of k-shot examples, e.g. MMLU's dev/ CSVs (default: the shipped PubMedQA training sample for pubmedqa, else the benchmark's items not evaluated)
+    styles: dict[str, Literal['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation']] = Field(default_factory=dict) # continuation: benchmark name -> lm-eval prompt format (default: detected)
 
 # %% ../nbs/01_config.ipynb #c012
 class OutputConfig(_Section):
@@ -105,7 +121,7 @@ PRESETS = {
         data=dict(train=['sample:medquad', 'sample:pubmedqa'], max_rows=160, val_fraction=0.05),
         train=dict(max_steps=20, lr=1e-3, batch_size=4, grad_accum=1, max_length=320, warmup_ratio=0.05,
                    logging_steps=2, save_steps=12, gradient_checkpointing=False),
-        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2, max_new_tokens=40)),
+        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2, max_new_tokens=40, freetext_n=8)),
     't4-small': dict(
         model=dict(name='unsloth/Llama-3.2-1B-Instruct', load_in_4bit=True),
         lora=dict(r=16, alpha=16),

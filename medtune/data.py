@@ -1,4 +1,4 @@
-"""Read local files (JSONL, JSON, CSV, Parquet), hub datasets or the shipped samples; recognise each record's format; turn it into chat messages; split with a seed.
+"""Read local files (JSONL, JSON, CSV, Parquet), hub datasets or the shipped samples; recognise each record's format (MIMIC-style clinical notes included); turn it into chat examples with metadata and varied phrasings; stream large files in chunks; split deduplicated, group-aware and stratified.
 
 Docs: https://medtune.github.io/medtune/data.html.md"""
 
@@ -6,15 +6,22 @@ Docs: https://medtune.github.io/medtune/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #c002
 from __future__ import annotations
-import csv, importlib.util, json, random, re
+import csv, gzip, hashlib, importlib.util, json, random, re, zlib
+from array import array
+from collections import Counter
+from itertools import islice
 from pathlib import Path
 from .core import DataError, sha256_json
 
 # %% auto #0
-__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'LETTERS', 'PUBMEDQA_OPTIONS', 'sample_path',
-           'read_records', 'detect_format', 'pubmedqa_record', 'mcq_prompt', 'mcq_item', 'to_example', 'source_rows',
-           'read_source', 'load_examples', 'shuffle_options', 'shuffle_examples', 'data_report', 'format_data_report',
-           'split_examples', 'data_fingerprint']
+__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TASKS', 'FILE_SUFFIXES', 'MAX_LINE_BYTES',
+           'NOTE_COLUMNS', 'LETTERS', 'PUBMEDQA_OPTIONS', 'MCQ_TEMPLATE', 'PHRASINGS', 'DEID_TYPES', 'NOTE_TASKS',
+           'sample_path', 'detect_format', 'DuplicateKeyError', 'read_records', 'pubmedqa_record', 'mcq_prompt',
+           'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section', 'SkipRecord',
+           'note_item', 'to_example', 'source_rows', 'Problems', 'iter_examples', 'read_source', 'load_examples',
+           'stream_examples', 'tokenize_examples', 'token_lengths', 'write_examples', 'shuffle_options',
+           'shuffle_examples', 'data_report', 'format_data_report', 'dedupe_examples', 'group_ids', 'split_examples',
+           'split_summary', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -30,35 +37,123 @@ def sample_path(name:str, # sample name, e.g. 'medquad'
     if name not in table: raise DataError(f"unknown {split} sample {name!r}; shipped {split} samples: {', '.join(table)}")
     return SAMPLES_DIR/table[name]
 
+# %% ../nbs/04_data.ipynb #c020
+def detect_format(row:dict)->str|None:
+    "Name of the record format of `row`, or None when no known format fits."
+    if 'TEXT' in row and 'CATEGORY' in row: return 'note'
+    if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
+    if 'messages' in row: return 'messages'
+    if 'prompt' in row and 'completion' in row: return 'prompt_completion'
+    if 'conversations' in row: return 'sharegpt'
+    if 'instruction' in row and 'output' in row: return 'alpaca'
+    if 'question' in row and 'options' in row: return 'mcq'
+    if 'question' in row and 'context' in row and str(row.get('answer', '')).strip().lower() in ('yes', 'no', 'maybe'): return 'pubmedqa'
+    if 'question' in row and 'answer' in row: return 'qa'
+    return None
+
+# %% ../nbs/04_data.ipynb #c020b
+FORMAT_FIELDS = {'note': ('TEXT', 'CATEGORY'), 'pubmedqa_raw': ('QUESTION', 'CONTEXTS'), 'messages': ('messages',), 'prompt_completion': ('prompt', 'completion'),
+                 'sharegpt': ('conversations',), 'alpaca': ('instruction', 'output'), 'question': ('question', 'answer'), 'mcq': ('question', 'options')}
+
+# %% ../nbs/04_data.ipynb #c020c
+def _two_formats(row:dict, where:str)->str|None:
+    "The message for a record that carries the complete fields of two different formats, else None."
+    hit = [(f, k) for f, k in FORMAT_FIELDS.items() if all(x in row for x in k)]
+    hit = [(f, k) for f, k in hit if not (f == 'question' and any(g == 'mcq' for g, _ in hit))]  # question/options/answer is one format
+    if len(hit) < 2: return None
+    return f"{where}: the record has the fields of two formats ({'; '.join(f'{f}: ' + ', '.join(k) for f, k in hit[:2])}); keep one format per record"
+
+# %% ../nbs/04_data.ipynb #c020a
+TASKS = {'messages': 'chat', 'sharegpt': 'chat', 'prompt_completion': 'chat', 'alpaca': 'instruction', 'mcq': 'mcq',
+         'pubmedqa': 'pubmedqa', 'pubmedqa_raw': 'pubmedqa', 'qa': 'qa', 'note': 'note-summary'} # notes: note-summary or note-impression by CATEGORY
+
 # %% ../nbs/04_data.ipynb #c009
 FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet', '.gz')
+MAX_LINE_BYTES = 32 << 20 # a JSONL line or CSV line longer than this is an error: is the file really one record per line?
 
 # %% ../nbs/04_data.ipynb #c010
 def _open(path:Path):
     "Binary file handle, transparently decompressing `.gz`."
-    import gzip
     return gzip.open(path, 'rb') if path.suffix.lower() == '.gz' else open(path, 'rb')
 
+# %% ../nbs/04_data.ipynb #c010a
+def _check_bom(raw:bytes, where:str)->bytes:
+    "The first line of a file without a UTF-8 byte-order mark; a DataError for UTF-16/32 text."
+    if raw.startswith((b'\xff\xfe', b'\xfe\xff', b'\x00\x00\xfe\xff')):
+        raise DataError(f"{where}: UTF-16/32 text (byte-order mark {raw[:2].hex(' ').upper()}); re-save the file as UTF-8")
+    return raw[3:] if raw.startswith(b'\xef\xbb\xbf') else raw
+
+# %% ../nbs/04_data.ipynb #c010b
+def _lines(f, limit:int):
+    "Yield (line number, bytes) of a binary file; a line longer than `limit` bytes is skipped and yields (number, None)."
+    for i, raw in enumerate(iter(lambda: f.readline(limit + 1), b''), 1):
+        if len(raw) > limit:
+            while raw and not raw.endswith(b'\n'): raw = f.readline(1 << 20)
+            raw = None
+        yield i, raw
+
+# %% ../nbs/04_data.ipynb #c010c
+def _read_failure(path:Path, line:int, e:Exception)->DataError:
+    "A DataError for a file that cannot be read on (gzip not gzip, cut short, disk error)."
+    if path.suffix.lower() == '.gz':
+        what = 'the gzip stream ends early (cut short while copying?)' if isinstance(e, EOFError) else f'not a valid gzip file ({e})'
+        return DataError(f'{path}:{line}: {what}; re-download or re-compress it')
+    return DataError(f'{path}:{line}: cannot read the file ({type(e).__name__}: {e})')
+
+# %% ../nbs/04_data.ipynb #c010d
+class DuplicateKeyError(ValueError):
+    "A JSON object holds the same key twice."
+
+# %% ../nbs/04_data.ipynb #c010e
+def _no_duplicate_keys(pairs:list)->dict:
+    "object_pairs_hook for json: the object as a dict, or DuplicateKeyError when a key appears twice."
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        raise DuplicateKeyError(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return d
+
+_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
+
 # %% ../nbs/04_data.ipynb #c011
+def _jsonl_row(raw:bytes|None, where:str):
+    "One JSONL line as a dict, None for a blank line, or a DataError saying what is wrong with it."
+    if raw is None: return DataError(f'{where}: line longer than {MAX_LINE_BYTES:,} bytes; JSONL holds one record per line '
+                                     '(a file holding one big JSON array should be named .json)')
+    try: line = raw.decode('utf-8')
+    except UnicodeDecodeError as e: return DataError(f'{where}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8')
+    if not line.strip(): return None
+    try: row = _JSON.decode(line)
+    except DuplicateKeyError as e: return DataError(f'{where}: key {e} appears twice in one record; keep one')
+    except json.JSONDecodeError as e:
+        hint = '; a JSON array belongs in a .json file' if line.lstrip().startswith('[') and where.endswith(':1') else ''
+        return DataError(f'{where}: invalid JSON ({e.msg} at column {e.colno}){hint}')
+    return row if isinstance(row, dict) else DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
+
+# %% ../nbs/04_data.ipynb #c011a
 def _read_jsonl(path:Path):
-    "Yield (where, row) for each non-blank line of a JSONL file; a bad line yields (where, DataError)."
+    "Yield (where, row) for each non-blank line of a JSONL file, reading line by line; a bad line yields (where, DataError)."
+    i = 0
     with _open(path) as f:
-        for i, raw in enumerate(f, 1):
-            where = f'{path}:{i}'
-            try: line = raw.decode('utf-8')
-            except UnicodeDecodeError as e: yield where, DataError(f'{where}: not UTF-8 (byte {e.start}); re-save the file as UTF-8'); continue
-            if not line.strip(): continue
-            try: row = json.loads(line)
-            except json.JSONDecodeError as e: yield where, DataError(f'{where}: invalid JSON ({e.msg} at column {e.colno})'); continue
-            yield where, (row if isinstance(row, dict) else DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}'))
+        try:
+            for i, raw in _lines(f, MAX_LINE_BYTES):
+                if i == 1 and raw is not None: raw = _check_bom(raw, f'{path}:1')
+                row = _jsonl_row(raw, f'{path}:{i}')
+                if row is not None: yield f'{path}:{i}', row
+        except (OSError, EOFError, zlib.error) as e: raise _read_failure(path, i + 1, e) from None
 
 # %% ../nbs/04_data.ipynb #c012
 def _read_json(path:Path):
     "Yield (where, row) for a JSON array of objects (or an object of objects keyed by id)."
     try:
-        with _open(path) as f: data = json.loads(f.read().decode('utf-8'))
-    except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
-    except json.JSONDecodeError as e: raise DataError(f'{path}:{e.lineno}: invalid JSON ({e.msg} at column {e.colno})') from None
+        with _open(path) as f: raw = f.read()
+        data = _JSON.decode(_check_bom(raw, str(path)).decode('utf-8'))
+    except (OSError, EOFError, zlib.error) as e: raise _read_failure(path, 1, e) from None
+    except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start + 1} of the file); re-save the file as UTF-8') from None
+    except DuplicateKeyError as e: raise DataError(f'{path}: key {e} appears twice in one record; keep one') from None
+    except json.JSONDecodeError as e:
+        hint = '; one JSON object per line is JSONL: name the file .jsonl' if e.msg == 'Extra data' else ''
+        raise DataError(f'{path}:{e.lineno}: invalid JSON ({e.msg} at column {e.colno}){hint}') from None
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else None
     if items is None: raise DataError(f'{path}: expected a JSON array of records, got {type(data).__name__}')
     for k, row in items:
@@ -71,30 +166,57 @@ def _mmlu_row(path:Path, r:list)->dict:
     subject = re.sub(r'_(dev|val|test)$', '', path.stem)
     return dict(question=r[0], options=dict(zip('ABCD', r[1:5])), answer=r[5].strip(), subject=subject, source='mmlu')
 
+# %% ../nbs/04_data.ipynb #c013a
+def _csv_lines(f, path:Path):
+    "Decoded lines of a binary CSV file for csv.reader; a DataError names the physical line that is not UTF-8 or too long."
+    for i, raw in _lines(f, MAX_LINE_BYTES):
+        if raw is None: raise DataError(f'{path}:{i}: line longer than {MAX_LINE_BYTES:,} bytes; is this really a CSV file?')
+        if i == 1: raw = _check_bom(raw, f'{path}:1')
+        try: yield raw.decode('utf-8')
+        except UnicodeDecodeError as e: raise DataError(f'{path}:{i}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8') from None
+
+# %% ../nbs/04_data.ipynb #c013b
+NOTE_COLUMNS = ('ROW_ID', 'SUBJECT_ID', 'HADM_ID', 'CHARTDATE', 'CATEGORY', 'DESCRIPTION', 'TEXT')
+
+# %% ../nbs/04_data.ipynb #c013c
+def _check_header(head:list, where:str):
+    "A DataError when a CSV header fits no known record format (checked once, before any row)."
+    cols = [h.strip() for h in head]
+    if {'TEXT', 'CATEGORY', 'ROW_ID'} & set(cols):
+        missing = [c for c in NOTE_COLUMNS if c not in cols]
+        if missing: raise DataError(f"{where}: a NOTEEVENTS-style notes CSV needs the columns {', '.join(NOTE_COLUMNS)}; missing: {', '.join(missing)}")
+    elif detect_format(dict.fromkeys(cols, 'yes')) is None:  # 'yes' lets a question/context/answer header count as PubMedQA
+        raise DataError(f"{where}: the CSV columns {cols} fit no known record format; use question,answer / instruction,input,output / "
+                        f"question,context,answer / a headerless MMLU file / NOTEEVENTS columns ({', '.join(NOTE_COLUMNS)})")
+
 # %% ../nbs/04_data.ipynb #c014
 def _read_csv(path:Path):
-    "Yield (where, row) for each row of a CSV file with a header, or of a headerless MMLU file (question, A-D, letter)."
-    try:
-        with open(path, newline='', encoding='utf-8') as f:
-            rd = csv.reader(f)
+    "Yield (where, row) for each row of a CSV file with a header (checked against the known formats), or of a headerless MMLU file (question, A-D, letter)."
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+    with open(path, 'rb') as f:
+        rd = csv.reader(_csv_lines(f, path))
+        try:
             head = next(rd, None)
             if head is None: return
             mmlu = len(head) == 6 and head[5].strip() in ('A', 'B', 'C', 'D')
             if mmlu: yield f'{path}:{rd.line_num}', _mmlu_row(path, head)
+            else: _check_header(head, f'{path}:1')
             for r in rd:
                 w = f'{path}:{rd.line_num}'
                 if mmlu: yield w, (_mmlu_row(path, r) if len(r) == 6 else DataError(f'{w}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}'))
                 elif len(r) > len(head): yield w, DataError(f'{w}: more fields than the header has columns')
-                else: yield w, dict(zip(head, r + [''] * (len(head) - len(r))))
-    except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start}); re-save the file as UTF-8') from None
+                elif r: yield w, dict(zip(head, r + [''] * (len(head) - len(r))))
+        except csv.Error as e: raise DataError(f'{path}:{rd.line_num or 1}: malformed CSV ({e}); fix or re-export the file') from None
 
 # %% ../nbs/04_data.ipynb #c015
 def _read_parquet(path:Path):
-    "Yield (where, row) for each row of a Parquet file."
+    "Yield (where, row) for each row of a Parquet file, one record batch at a time."
     import pyarrow.parquet as pq
-    try: table = pq.read_table(path)
+    try: pf = pq.ParquetFile(path)
     except Exception as e: raise DataError(f'{path}: cannot read as Parquet ({e})') from None
-    for i, row in enumerate(table.to_pylist()): yield f'{path}: row {i}', row
+    i = 0
+    for batch in pf.iter_batches(batch_size=4096):
+        for row in batch.to_pylist(): yield f'{path}: row {i}', row; i += 1
 
 # %% ../nbs/04_data.ipynb #c016
 def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parquet file
@@ -109,24 +231,13 @@ def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parqu
 # %% ../nbs/04_data.ipynb #c017
 def _records(path:Path):
     "The reader for `path`'s file type, or a DataError naming what is wrong with the file itself."
+    if path.is_dir(): raise DataError(f'{path}: is a directory; pass the data files inside it (e.g. {path}/*.jsonl)')
     if not path.is_file(): raise DataError(f'{path}: file not found')
     readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.csv': _read_csv, '.parquet': _read_parquet}
     sfx = [x.lower() for x in path.suffixes[-2:]]
     suffix = sfx[0] if sfx[-1:] == ['.gz'] and len(sfx) == 2 and sfx[0] in ('.jsonl', '.json') else path.suffix.lower()
     if suffix not in readers: raise DataError(f"{path}: unsupported file type {''.join(path.suffixes) or 'without a suffix'}; use one of .jsonl, .json (optionally .gz), .csv, .parquet")
     return readers[suffix](path)
-
-# %% ../nbs/04_data.ipynb #c020
-def detect_format(row:dict)->str|None:
-    "Name of the record format of `row`, or None when no known format fits."
-    if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
-    if 'messages' in row: return 'messages'
-    if 'conversations' in row: return 'sharegpt'
-    if 'instruction' in row and 'output' in row: return 'alpaca'
-    if 'question' in row and 'options' in row: return 'mcq'
-    if 'question' in row and 'context' in row and str(row.get('answer', '')).strip().lower() in ('yes', 'no', 'maybe'): return 'pubmedqa'
-    if 'question' in row and 'answer' in row: return 'qa'
-    return None
 
 # %% ../nbs/04_data.ipynb #c022
 def pubmedqa_record(row:dict)->dict:
@@ -138,15 +249,71 @@ def pubmedqa_record(row:dict)->dict:
 # %% ../nbs/04_data.ipynb #c025
 LETTERS = 'ABCDEFGHIJ'
 PUBMEDQA_OPTIONS = {'A': 'yes', 'B': 'no', 'C': 'maybe'}
+MCQ_TEMPLATE = '{ctx}Question: {question}\n\n{options}\n\nAnswer with the letter of the correct option.'
+
+# %% ../nbs/04_data.ipynb #c025a
+def _mcq_fields(question:str, options:dict, context:str|None)->dict:
+    "The fields a multiple-choice template fills in: ctx (a 'Context:' block or nothing), context, question, options (one 'A. text' line each)."
+    return dict(ctx=f'Context:\n{context.strip()}\n\n' if context else '', context=(context or '').strip(), question=question.strip(),
+                options='\n'.join(f'{k}. {v}' for k, v in options.items()))
 
 # %% ../nbs/04_data.ipynb #c026
 def mcq_prompt(question:str, # the question stem
                options:dict, # letter -> option text, in order
                context:str|None=None)->str: # optional passage (PubMedQA abstract)
-    "The user message for a multiple-choice item."
-    ctx = f'Context:\n{context.strip()}\n\n' if context else ''
-    opts = '\n'.join(f'{k}. {v}' for k, v in options.items())
-    return f'{ctx}Question: {question.strip()}\n\n{opts}\n\nAnswer with the letter of the correct option.'
+    "The user message for a multiple-choice item: the one form evaluation uses."
+    return MCQ_TEMPLATE.format(**_mcq_fields(question, options, context))
+
+# %% ../nbs/04_data.ipynb #c027b
+PHRASINGS = {
+    'qa': ['{question}',
+           'Answer the following medical question.\n\n{question}',
+           '{question}\n\nPlease give an accurate and clear answer.',
+           'A patient asks: "{question}" How would you answer?',
+           'Medical question: {question}'],
+    'mcq': [MCQ_TEMPLATE,
+            '{ctx}{question}\n\n{options}\n\nWhich option is correct? Reply with its letter only.',
+            'Choose the correct answer.\n\n{ctx}Question: {question}\n{options}\n\nAnswer with a single letter.',
+            '{ctx}Multiple-choice question: {question}\n\nOptions:\n{options}\n\nGive the letter of the best option.',
+            'Read the question and pick one option.\n\n{ctx}{question}\n\n{options}\n\nLetter of the correct option:'],
+    'pubmedqa': [MCQ_TEMPLATE,
+                 'Abstract:\n{context}\n\nBased on the abstract, answer the research question: {question}\n\n{options}\n\nAnswer with the letter of the correct option.',
+                 '{ctx}Research question: {question}\nDoes the evidence above support yes, no or maybe?\n\n{options}\n\nReply with the letter only.',
+                 'Question: {question}\n\nContext:\n{context}\n\n{options}\n\nWhich answer does the context support? Give the letter.',
+                 'Read the study summary and answer the question.\n\n{context}\n\nQ: {question}\n{options}\n\nLetter:'],
+    'note-summary': ['Summarise the hospital course of this patient from the discharge summary below.\n\n{note}',
+                     'Below is a discharge summary without its Brief Hospital Course section. Write that section.\n\n{note}',
+                     '{note}\n\nWrite a brief summary of the hospital course for this admission.',
+                     'You are the discharging physician. From the notes below, write the brief hospital course.\n\n{note}',
+                     'Discharge summary:\n{note}\n\nSummarise the hospital course.'],
+    'note-impression': ['Write the IMPRESSION section of this radiology report.\n\n{note}',
+                        '{note}\n\nSummarise the findings above as a radiology impression.',
+                        'Radiology report:\n{note}\n\nImpression:',
+                        'Give the key conclusions (the impression) of this radiology report.\n\n{note}',
+                        'As the reporting radiologist, write the impression for these findings.\n\n{note}'],
+}
+
+# %% ../nbs/04_data.ipynb #c027c
+def phrasing_index(key:str, # the record's own text (its question, or a note's ROW_ID)
+                   n:int, # phrasings to choose from (data.phrasings, at most the templates there are)
+                   seed:int=0)->int: # data.seed
+    "Which of `n` phrasings a record gets: a seeded hash of its text, the same in every run and on every machine."
+    if n <= 1: return 0
+    return int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'little') % n
+
+# %% ../nbs/04_data.ipynb #c027d
+def phrase(task:str, # a key of PHRASINGS
+           k:int, # phrasing number (phrasing_index)
+           **fields)->str: # the template's fields
+    "The user message in phrasing `k` of `task`."
+    return PHRASINGS[task][k].format(**fields)
+
+# %% ../nbs/04_data.ipynb #c027e
+def mcq_text(item:dict, # normalised multiple-choice item (mcq_item)
+             task:str='mcq', # 'mcq' or 'pubmedqa'
+             k:int=0)->str: # phrasing number; 0 is mcq_prompt's evaluation form
+    "The user message of a multiple-choice item in phrasing `k`."
+    return phrase(task, k, **_mcq_fields(item['question'], item['options'], item.get('context')))
 
 # %% ../nbs/04_data.ipynb #c028
 def _text(row, key, where, fmt):
@@ -171,12 +338,76 @@ def mcq_item(row:dict, where:str)->dict:
         raise DataError(f"{where}: field 'options' must be a dict of letters or a list with at least 2 options")
     opts = {str(k).strip().upper(): str(v).strip() for k, v in opts.items()}
     ans = row.get('answer_idx', row.get('answer'))
-    if not isinstance(ans, str) or not ans.strip(): raise DataError(f"{where}: field 'answer' is missing or empty (mcq record)")
+    if ans is None or isinstance(ans, str) and not ans.strip(): raise DataError(f"{where}: field 'answer' is missing or empty (mcq record)")
+    if not isinstance(ans, str): raise DataError(f"{where}: field 'answer' must be a letter or the text of an option, got {type(ans).__name__} {ans!r}")
     ans = ans.strip()
     letter = ans.upper() if ans.upper() in opts else next((k for k, v in opts.items() if v == ans), None)
     if letter is None: raise DataError(f"{where}: answer {ans!r} is neither a letter nor the text of one of the options {list(opts)}")
     return dict(id=row.get('id', row.get('realidx')), question=_text(row, 'question', where, 'mcq'), options=opts,
                 answer=letter, context=row.get('context'), subject=row.get('subject'))
+
+# %% ../nbs/04_data.ipynb #c030b
+DEID_TYPES = [  # (pattern on the text inside [** **], typed token): the first that matches wins
+    (r'^[\d\s/-]+$|\b(month|year|date|holiday|day)\b', 'DATE'),
+    (r'e-?mail', 'EMAIL'),
+    (r'\burl\b', 'URL'),
+    (r'^hospital', 'HOSPITAL'),
+    (r'telephone|phone|fax|pager', 'PHONE'),
+    (r'social security', 'SSN'),
+    (r'ward|location|address|street|state|country|city|university|college|company|apartment', 'LOCATION'),
+    (r'name|initial|doctor', 'NAME'),
+    (r'\bage\b', 'AGE'),
+    (r'number|identifier|serial|record|clip|unit|provider|job', 'ID'),
+]
+_DEID_TYPES = [(re.compile(p, re.I), t) for p, t in DEID_TYPES]
+_DEID = re.compile(r'\[\*\*(.*?)\*\*\]', re.S)
+
+# %% ../nbs/04_data.ipynb #c030c
+def deid_placeholders(text:str)->str:
+    "MIMIC's de-identification placeholders `[** ... **]` as typed tokens: `[**First Name8 (NamePattern2) 12**]` → `[NAME]`, `[**2151-7-16**]` → `[DATE]`."
+    def typed(m):
+        inner = m.group(1).strip()
+        return '[' + next((t for p, t in _DEID_TYPES if p.search(inner)), 'REDACTED') + ']'
+    return _DEID.sub(typed, text)
+
+# %% ../nbs/04_data.ipynb #c030e
+NOTE_TASKS = {'discharge summary': ('note-summary', 'Brief Hospital Course'), 'radiology': ('note-impression', 'IMPRESSION')}
+_SECTION_START = {'note-summary': re.compile(r'^[ \t]*brief hospital course[ \t]*:[ \t]*', re.I | re.M),
+                  'note-impression': re.compile(r'^[ \t]*IMPRESSION[ \t]*:[ \t]*', re.M)}
+_SECTION_END = {'note-summary': re.compile(r'^[ \t]*(medications on admission|discharge medications|discharge disposition|discharge diagnos[ie]s|'
+                                           r'discharge condition|condition at discharge|discharge instructions|follow-?up instructions|facility|completed by)[ \t]*:', re.I | re.M),
+                'note-impression': re.compile(r'^[ \t]*(ADDENDUM\b|[A-Z][A-Z /&]{2,40}:)', re.M)}
+
+# %% ../nbs/04_data.ipynb #c030f
+def note_section(text:str, # the note (placeholders already typed)
+                 task:str)->tuple|None: # 'note-summary' or 'note-impression'
+    "(the note without the section, the section) for the section `task` learns to write, or None when the note has no such section."
+    m = _SECTION_START[task].search(text)
+    if not m: return None
+    e = _SECTION_END[task].search(text, m.end())
+    end = e.start() if e else len(text)
+    body = '\n'.join(l.strip() for l in text[m.end():end].strip().splitlines())
+    rest = re.sub(r'\n[ \t]*\n(?:[ \t]*\n)+', '\n\n', text[:m.start()] + text[end:]).strip()
+    return (rest, body) if body and rest else None
+
+# %% ../nbs/04_data.ipynb #c030g
+class SkipRecord(Exception):
+    "A well-formed record that holds no training task (e.g. a nursing note): counted as skipped, not an error."
+
+# %% ../nbs/04_data.ipynb #c030h
+def note_item(row:dict, where:str)->dict:
+    "A NOTEEVENTS-style row as {id, patient, task, note, target}; SkipRecord for a note that holds no training task."
+    text = _text(row, 'TEXT', where, 'note')
+    ids = {k: str(row.get(k) or '').strip() for k in ('ROW_ID', 'SUBJECT_ID')}
+    for k, v in ids.items():
+        if not v: raise DataError(f"{where}: field {k!r} is empty (note record)")
+    if str(row.get('ISERROR') or '').strip() in ('1', '1.0'): raise SkipRecord('marked ISERROR = 1 in the source')
+    cat = str(row.get('CATEGORY') or '').strip()
+    task, section = NOTE_TASKS.get(cat.lower(), (None, None))
+    if task is None: raise SkipRecord(f'category {cat!r}: no training task (medtune uses discharge summaries and radiology reports)')
+    cut = note_section(deid_placeholders(text), task)
+    if cut is None: raise SkipRecord(f'{cat} without a {section} section')
+    return dict(id=ids['ROW_ID'], patient=ids['SUBJECT_ID'], task=task, note=cut[0], target=cut[1])
 
 # %% ../nbs/04_data.ipynb #c032
 def _msgs(prompt_text:str, answer:str, system:str|None):
@@ -203,25 +434,83 @@ def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
     if system and msgs[0]['role'] != 'system': msgs.insert(0, {'role': 'system', 'content': system})
     return {'prompt': msgs[:-1], 'completion': msgs[-1:]}
 
+# %% ../nbs/04_data.ipynb #c034a
+def _chat_example(row:dict, fmt:str, where:str, system:str|None)->dict:
+    "Example and metadata of a chat record: messages, ShareGPT conversations, or TRL's prompt/completion."
+    task, group = 'chat', None
+    if fmt == 'prompt_completion':
+        p, c = row['prompt'], row['completion']
+        if isinstance(p, str) and isinstance(c, str): ex = _msgs(_text(row, 'prompt', where, fmt), _text(row, 'completion', where, fmt), system)
+        elif isinstance(p, list) and isinstance(c, list) and len(c) == 1: ex = _chat(p + c, where, 'role', 'content', system)
+        else: raise DataError(f"{where}: 'prompt' and 'completion' must both be text, or a list of messages and a list of one assistant message")
+        if isinstance(row.get('task'), str) and row['task'].strip(): task = row['task'].strip()
+        if isinstance(row.get('group'), list) and row['group'] and all(isinstance(g, str) for g in row['group']): group = row['group']
+    else: ex = _chat(row['messages'], where, 'role', 'content', system) if fmt == 'messages' else _chat(row['conversations'], where, 'from', 'value', system)
+    user = next((m['content'] for m in ex['prompt'] if m['role'] == 'user'), ex['prompt'][-1]['content'])
+    return {**ex, 'task': task, 'group': group or ['q:' + user]}
+
+# %% ../nbs/04_data.ipynb #c034b
+def _alpaca_example(row:dict, where:str, system:str|None)->dict:
+    "Example and metadata of an Alpaca record (instruction, optional input, output)."
+    inp = row.get('input') or ''
+    if not isinstance(inp, str): raise DataError(f"{where}: field 'input' must be text, got {type(inp).__name__}")
+    user = _text(row, 'instruction', where, 'alpaca') + (f'\n\n{inp.strip()}' if inp.strip() else '')
+    return {**_msgs(user, _text(row, 'output', where, 'alpaca'), system), 'task': 'instruction', 'group': ['q:' + user]}
+
+# %% ../nbs/04_data.ipynb #c034c
+def _qa_example(row:dict, where:str, system:str|None, phrasings:int, seed:int)->dict:
+    "Example and metadata of a question/answer record, in one of `phrasings` wordings."
+    q, a = _text(row, 'question', where, 'qa'), _text(row, 'answer', where, 'qa')
+    if 'context' in row: raise DataError(f"{where}: answer {a!r} is not yes, no or maybe (a record with question, context and answer is PubMedQA-style)")
+    if re.fullmatch(r'[A-J]', a): raise DataError(f"{where}: answer {a!r} is an option letter but the record has no 'options' (a multiple-choice record needs them)")
+    k = phrasing_index(q, min(phrasings, len(PHRASINGS['qa'])), seed)
+    focus = row.get('focus')
+    return {**_msgs(phrase('qa', k, question=q), a, system), 'task': 'qa', 'phrasing': k,
+            'group': ['q:' + q] + ([f'focus:{focus}'] if isinstance(focus, str) and focus.strip() else [])}
+
+# %% ../nbs/04_data.ipynb #c034d
+def _mcq_example(row:dict, fmt:str, where:str, system:str|None, phrasings:int, seed:int)->dict:
+    "Example and metadata of a multiple-choice or PubMedQA record, in one of `phrasings` wordings; the answer is the letter."
+    it = mcq_item(row, where)
+    task = 'mcq' if fmt == 'mcq' else 'pubmedqa'
+    k = phrasing_index(it['question'], min(phrasings, len(PHRASINGS[task])), seed)
+    doc = [f"doc:{it['id']}"] if task == 'pubmedqa' and it.get('id') not in (None, '') else []
+    return {**_msgs(mcq_text(it, task, k), it['answer'], system), 'mcq': it, 'task': task, 'phrasing': k, 'group': ['q:' + it['question'], *doc]}
+
+# %% ../nbs/04_data.ipynb #c034e
+def _note_example(row:dict, where:str, system:str|None, phrasings:int, seed:int)->dict:
+    "Example and metadata of a clinical note (note_item), in one of `phrasings` wordings."
+    it = note_item(row, where)
+    k = phrasing_index(it['id'], min(phrasings, len(PHRASINGS[it['task']])), seed)
+    return {**_msgs(phrase(it['task'], k, note=it['note']), it['target'], system), 'task': it['task'], 'phrasing': k,
+            'id': it['id'], 'group': [f"patient:{it['patient']}"]}
+
+# %% ../nbs/04_data.ipynb #c034f
+def _unknown_format(row:dict, where:str)->str:
+    "The message for a record no format fits, naming the field most likely missing."
+    hint = ("field 'answer' is missing (a question needs an 'answer', or 'options' and an 'answer')" if 'question' in row else
+            "field 'output' is missing (an instruction needs an 'output')" if 'instruction' in row else
+            "expected one of: messages, conversations, prompt/completion, instruction/output, question/options/answer, question/answer, NOTEEVENTS columns")
+    return f"{where}: unknown record format (fields {sorted(map(str, row))}): {hint}"
+
 # %% ../nbs/04_data.ipynb #c035
 def to_example(row:dict, # one record
                where:str, # file:line, for errors
-               system:str|None=None)->dict: # optional system prompt
-    "Prompt-completion chat example (plus `source`, `id`, `format`) for any known record format."
+               system:str|None=None, # optional system prompt
+               phrasings:int=1, # wordings to choose from per templated task (data.phrasings)
+               seed:int=0)->dict: # seed of the wording choice
+    "Prompt-completion chat example of any known record format, with its metadata: format, task, source, id, split, group, phrasing."
     fmt = detect_format(row)
-    if fmt is None: raise DataError(f"{where}: unknown record format (fields {sorted(row)}); expected one of: "
-                                    "messages, conversations, instruction/output, question/options/answer, question/answer")
-    if fmt == 'messages': ex = _chat(row['messages'], where, 'role', 'content', system)
-    elif fmt == 'sharegpt': ex = _chat(row['conversations'], where, 'from', 'value', system)
-    elif fmt == 'alpaca':
-        inp = row.get('input') or ''
-        if not isinstance(inp, str): raise DataError(f"{where}: field 'input' must be text")
-        ex = _msgs(_text(row, 'instruction', where, fmt) + (f'\n\n{inp.strip()}' if inp.strip() else ''), _text(row, 'output', where, fmt), system)
-    elif fmt in ('mcq', 'pubmedqa', 'pubmedqa_raw'):
-        it = mcq_item(row, where)
-        ex = {**_msgs(mcq_prompt(it['question'], it['options'], it['context']), it['answer'], system), 'mcq': it}
-    else: ex = _msgs(_text(row, 'question', where, fmt), _text(row, 'answer', where, fmt), system)
-    return {**ex, 'format': fmt, 'source': str(row.get('source', '')), 'id': str(row.get('id', where))}
+    if fmt is None: raise DataError(_unknown_format(row, where))
+    if two := _two_formats(row, where): raise DataError(two)
+    if fmt in ('messages', 'sharegpt', 'prompt_completion'): ex = _chat_example(row, fmt, where, system)
+    elif fmt == 'alpaca': ex = _alpaca_example(row, where, system)
+    elif fmt == 'qa': ex = _qa_example(row, where, system, phrasings, seed)
+    elif fmt == 'note': ex = _note_example(row, where, system, phrasings, seed)
+    else: ex = _mcq_example(row, fmt, where, system, phrasings, seed)
+    split = row.get('split')
+    return {'id': str(row.get('id', where)), 'phrasing': 0, **ex, 'format': fmt, 'source': str(row.get('source') or ''),
+            'split': split.strip() if isinstance(split, str) and split.strip() else None}
 
 # %% ../nbs/04_data.ipynb #c038
 def _hub_rows(ref:str):
@@ -233,48 +522,162 @@ def _hub_rows(ref:str):
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Offline, download it elsewhere and pass the local file.") from None
     for i, row in enumerate(ds): yield f'{ref}: row {i}', row
 
+# %% ../nbs/04_data.ipynb #c038a
+def _is_hub(ref:str)->bool:
+    "Whether a data source names a hub dataset (`owner/name`, not an existing or file-like path)."
+    p = Path(ref).expanduser()
+    return not (ref.startswith('sample:') or p.exists() or p.suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or ref.count('/') != 1)
+
 # %% ../nbs/04_data.ipynb #c039
 def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
                 errors:list|None=None): # collect bad lines here instead of raising
     "Yield (where, row) for one data source."
     if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors)
-    p = Path(ref).expanduser()
-    if p.exists() or p.suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or ref.count('/') != 1:
-        return read_records(p, errors)
-    return _hub_rows(ref)
+    return _hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors)
+
+# %% ../nbs/04_data.ipynb #c040a
+def _source_split(ref:str)->str|None:
+    "The split a source's file name names (train, dev, val, valid, validation, test); 'train' for a hub dataset (medtune reads that split)."
+    if _is_hub(ref): return 'train'
+    name = TRAIN_SAMPLES.get(ref[7:], '') if ref.startswith('sample:') else Path(ref).name
+    m = re.search(r'(?:^|[_\-.])(train|dev|val|valid|validation|test)(?=[_\-.]|$)', name.lower())
+    return m.group(1) if m else None
+
+# %% ../nbs/04_data.ipynb #c040c
+class Problems(list):
+    "Bad records as (where, message): counts all of them (`n`), keeps the first `keep` (None: all)."
+    def __init__(self, keep:int|None=None): super().__init__(); self.keep, self.n = keep, 0
+    def append(self, x):
+        "Count a problem; keep it while fewer than `keep` are kept."
+        self.n += 1
+        if self.keep is None or len(self) < self.keep: super().append(x)
+
+# %% ../nbs/04_data.ipynb #c040e
+def iter_examples(ref:str, # one data source
+                  system:str|None=None, # system prompt
+                  phrasings:int=1, # data.phrasings
+                  seed:int=42, # data.seed (wording choice)
+                  problems:list|None=None, # None: the first bad record raises; a list: bad records go there as (where, message)
+                  skipped:Counter|None=None): # counts records that hold no training task, by reason
+    "Yield one source's examples lazily, in file order, each with its metadata."
+    split = _source_split(ref)
+    for where, row in source_rows(ref, problems):
+        try: e = to_example(row, where, system, phrasings, seed)
+        except SkipRecord as s:
+            if skipped is not None: skipped[str(s)] += 1
+            continue
+        except DataError as err:
+            if problems is None: raise
+            problems.append((where, str(err))); continue
+        if not e['source']: e['source'] = ref
+        if e['split'] is None: e['split'] = split
+        yield e
 
 # %% ../nbs/04_data.ipynb #c041
 def read_source(ref:str, # one data source
-                system:str|None=None)->tuple: # system prompt
+                system:str|None=None, # system prompt
+                phrasings:int=1, # data.phrasings
+                seed:int=42)->tuple: # data.seed
     "(examples, problems) of one source: every record converted, every bad one listed as (where, message), in file order."
-    problems, exs = [], []
-    for where, row in source_rows(ref, problems):
-        try: exs.append(to_example(row, where, system))
-        except DataError as e: problems.append((where, str(e)))
-    return exs, problems  # in file order: reader and conversion problems are collected in the one pass
+    problems = []
+    return list(iter_examples(ref, system, phrasings, seed, problems, Counter())), problems
 
 # %% ../nbs/04_data.ipynb #c042
 def load_examples(sources:list, # data.train
                   max_rows:int|None=None, # per-source cap (seeded draw)
                   system:str|None=None, # system prompt
-                  seed:int=42, # sampling seed
+                  seed:int=42, # sampling and wording seed
                   on_error:str='stop', # 'stop': the first bad record is an error; 'drop': skip bad records, say how many
-                  shuffle:bool=False)->list: # shuffle multiple-choice options (balanced gold positions)
-    "All examples of all sources, converted and validated."
+                  shuffle:bool=False, # shuffle multiple-choice options (balanced gold positions)
+                  phrasings:int=1)->list: # wordings per templated task (data.phrasings; 1 = the single form)
+    "All examples of all sources, converted and validated, with their metadata."
     out = []
     for ref in sources:
-        exs, problems = read_source(ref, system)
-        if problems and on_error == 'stop':
-            more = f' (and {len(problems) - 1} more bad records: `medtune data check {ref}` lists them; data.on_error: drop skips them)' if len(problems) > 1 else ''
+        problems, skipped = Problems(keep=1), Counter()
+        exs = list(iter_examples(ref, system, phrasings, seed, problems, skipped))
+        if problems.n and on_error == 'stop':
+            more = f' (and {problems.n - 1} more bad records: `medtune data check {ref}` lists them; data.on_error: drop skips them)' if problems.n > 1 else ''
             raise DataError(problems[0][1] + more)
-        if problems: print(f'medtune: dropped {len(problems)} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
-        if not exs: raise DataError(f"data source {ref!r} has no records")
+        if problems.n: print(f'medtune: dropped {problems.n} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
+        why = '; '.join(f'{n} {r}' for r, n in skipped.most_common())
+        if skipped: print(f'medtune: skipped {sum(skipped.values())} records of {ref} that hold no training task: {why}')
+        if not exs: raise DataError(f"data source {ref!r} has no records" + (f' that hold a training task ({why})' if skipped else ''))
         if max_rows and len(exs) > max_rows:
             keep = sorted(random.Random(seed).sample(range(len(exs)), max_rows))
             exs = [exs[i] for i in keep]
-        for e in exs: e['source'] = e['source'] or ref
         out += exs
     return shuffle_examples(out, seed) if shuffle else out
+
+# %% ../nbs/04_data.ipynb #c043c
+def stream_examples(sources:list, # data sources
+                    system:str|None=None, # system prompt
+                    phrasings:int=1, # data.phrasings
+                    seed:int=42, # data.seed
+                    problems:list|None=None, # None: the first bad record raises; a list (e.g. Problems): bad records go there
+                    skipped:Counter|None=None, # counts records that hold no training task
+                    chunk_size:int=1000): # examples per chunk
+    "Chunks (lists of up to `chunk_size` examples) of all sources, read lazily: one chunk in memory at a time."
+    it = (e for ref in sources for e in iter_examples(ref, system, phrasings, seed, problems, skipped))
+    while chunk := list(islice(it, chunk_size)): yield chunk
+
+# %% ../nbs/04_data.ipynb #c043d
+def _encode(tok, texts:list)->list:
+    "Token ids of `texts` in one batched call: of the Rust tokenizer directly when there is one."
+    bt = getattr(tok, 'backend_tokenizer', None)
+    if bt is None: return tok(texts, add_special_tokens=False)['input_ids']
+    return [e.ids for e in getattr(bt, 'encode_batch_fast', bt.encode_batch)(texts, add_special_tokens=False)]
+
+# %% ../nbs/04_data.ipynb #c043e
+def tokenize_examples(tok, # tokenizer with the chat template (fast)
+                      exs:list, # one chunk of examples
+                      max_length:int|None=None, # cut input_ids to this many tokens (length keeps the full count)
+                      completion_start:bool=False)->dict: # also say where each completion starts (for a loss mask)
+    "Chat-template a chunk and tokenize it in batched calls: {'input_ids', 'length'} and, if asked, 'completion_start'."
+    full = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
+    if completion_start:  # the prompt with the generation prompt, then the rest: tokenized apart, as the model sees them when it generates
+        heads = [tok.apply_chat_template(e['prompt'], tokenize=False, add_generation_prompt=True) for e in exs]
+        for h, f, e in zip(heads, full, exs):
+            if not f.startswith(h): raise DataError(f"{e['id']}: the chat template renders the prompt differently with and without the answer; completion_start is undefined")
+        hi, ti = _encode(tok, heads), _encode(tok, [f[len(h):] for h, f in zip(heads, full)])
+        ids = [a + b for a, b in zip(hi, ti)]
+    else: ids = _encode(tok, full)
+    out = dict(input_ids=[x[:max_length] for x in ids] if max_length else ids, length=[len(x) for x in ids])
+    if completion_start: out['completion_start'] = [len(a) for a in hi]
+    return out
+
+# %% ../nbs/04_data.ipynb #c043f
+def token_lengths(tok, # tokenizer with the chat template (fast)
+                  exs:list)->list: # one chunk of examples
+    "Token count of each example rendered with the chat template (prompt + answer), from one batched tokenizer call."
+    return [len(x) for x in _encode(tok, [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs])]
+
+# %% ../nbs/04_data.ipynb #c043h
+_WRITE_KEYS = ('prompt', 'completion', 'task', 'source', 'id', 'split', 'group')
+
+# %% ../nbs/04_data.ipynb #c043i
+def write_examples(sources:list, # data sources
+                   out, # the JSONL file to write (its folder must exist)
+                   system:str|None=None, # system prompt
+                   phrasings:int=1, # data.phrasings
+                   seed:int=42, # data.seed
+                   on_error:str='stop', # 'stop': the first bad record is an error; 'drop': skip and count bad records
+                   chunk_size:int=1000)->dict: # examples per chunk
+    "Stream sources into one JSONL of prompt-completion examples with metadata (`load_examples` reads it back); an error leaves nothing at `out`."
+    import os, tempfile
+    out = Path(out)
+    if not out.parent.is_dir(): raise DataError(f'{out.parent}: output folder does not exist; create it first')
+    problems, skipped, n = (None if on_error == 'stop' else Problems(keep=1)), Counter(), 0
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f'.{out.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            for chunk in stream_examples(sources, system, phrasings, seed, problems, skipped, chunk_size):
+                f.writelines(json.dumps({k: e[k] for k in _WRITE_KEYS}, ensure_ascii=False) + '\n' for e in chunk)
+                n += len(chunk)
+        if not n: raise DataError(f"data source {', '.join(sources)!r} has no records" + (f' that hold a training task ({dict(skipped)})' if skipped else ''))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+    return dict(path=str(out), written=n, dropped=problems.n if problems else 0, skipped=dict(skipped))
 
 # %% ../nbs/04_data.ipynb #c045
 def shuffle_options(items:list, # normalised MCQ items (mcq_item)
@@ -296,12 +699,12 @@ def shuffle_options(items:list, # normalised MCQ items (mcq_item)
 # %% ../nbs/04_data.ipynb #c047
 def shuffle_examples(examples:list, # from load_examples
                      seed:int=0)->list: # shuffling seed
-    "Examples with the options of every multiple-choice example shuffled (shuffle_options); others unchanged."
+    "Examples with the options of every multiple-choice example shuffled (shuffle_options), each in its own phrasing; others unchanged."
     idx = [i for i, e in enumerate(examples) if 'mcq' in e]
     out = list(examples)
     for i, it in zip(idx, shuffle_options([examples[i]['mcq'] for i in idx], seed)):
         e = examples[i]
-        user = {'role': 'user', 'content': mcq_prompt(it['question'], it['options'], it.get('context'))}
+        user = {'role': 'user', 'content': mcq_text(it, e['task'], e.get('phrasing', 0))}
         out[i] = {**e, 'prompt': e['prompt'][:-1] + [user], 'completion': [{'role': 'assistant', 'content': it['answer']}], 'mcq': it}
     return out
 
@@ -309,34 +712,41 @@ def shuffle_examples(examples:list, # from load_examples
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
 # %% ../nbs/04_data.ipynb #c051
-def _token_lengths(tok, exs:list)->list:
-    "Token count of each example rendered with the chat template (prompt + answer)."
-    texts = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
-    return [len(x) for x in tok(texts, add_special_tokens=False)['input_ids']] if texts else []
+def _source_report(ref:str, tok, max_length:int|None, system:str|None, phrasings:int, seed:int, chunk_size:int, keep_problems:int)->dict:
+    "data_report of one source, in one streaming pass: counters, hashes and token lengths, never the examples."
+    problems, skipped, kept = Problems(keep_problems), Counter(), 0
+    formats, tasks, splits, letters = Counter(), Counter(), Counter(), Counter()
+    exact, norm, lengths, dup_exact, dup_norm = set(), set(), array('I'), 0, 0
+    for chunk in stream_examples([ref], system, phrasings, seed, problems, skipped, chunk_size):
+        for e in chunk:
+            formats[e['format']] += 1; tasks[e['task']] += 1; splits[e['split'] or 'none'] += 1
+            if 'mcq' in e: letters[e['completion'][0]['content']] += 1
+            x = hash(tuple((m['role'], m['content']) for m in e['prompt'] + e['completion']))
+            y = hash(_norm(e['prompt'][-1]['content']))
+            dup_exact += x in exact; dup_norm += y in norm; exact.add(x); norm.add(y)
+        kept += len(chunk)
+        if tok is not None: lengths.extend(token_lengths(tok, chunk))
+    if not kept + problems.n + sum(skipped.values()): raise DataError(f"data source {ref!r} has no records")
+    r = dict(read=kept + problems.n + sum(skipped.values()), kept=kept, dropped=problems.n, skipped=dict(skipped.most_common()), problems=list(problems),
+             formats=dict(formats), tasks=dict(tasks), splits=dict(splits), duplicates_exact=dup_exact, duplicates_normalized=dup_norm)
+    if letters: r['answer_balance'] = dict(sorted(letters.items()))
+    if lengths:
+        L = sorted(lengths)
+        r['tokens'] = dict(min=L[0], median=L[len(L) // 2], p95=L[int(0.95 * (len(L) - 1))], max=L[-1])
+        if max_length: r['tokens'].update(max_length=max_length, over_max_length=sum(x > max_length for x in L))
+    return r
 
 # %% ../nbs/04_data.ipynb #c052
 def data_report(refs:list, # data sources
                 tok=None, # tokenizer for token lengths (None: skip them)
                 max_length:int|None=None, # train.max_length to check against
-                system:str|None=None)->dict: # data.system_prompt
-    "Per source: read/kept/dropped with reasons, formats, duplicates, answer balance, token lengths vs max_length."
-    from collections import Counter
-    out = {}
-    for ref in refs:
-        exs, problems = read_source(ref, system)
-        keys = [json.dumps([e['prompt'], e['completion']]) for e in exs]
-        norm = [_norm(e['prompt'][-1]['content']) for e in exs]
-        r = dict(read=len(exs) + len(problems), kept=len(exs), dropped=len(problems), problems=problems,
-                 formats=dict(Counter(e['format'] for e in exs)), duplicates_exact=len(keys) - len(set(keys)),
-                 duplicates_normalized=len(norm) - len(set(norm)))
-        letters = [e['completion'][0]['content'] for e in exs if 'mcq' in e]
-        if letters: r['answer_balance'] = dict(sorted(Counter(letters).items()))
-        if tok is not None and exs:
-            L = sorted(_token_lengths(tok, exs))
-            r['tokens'] = dict(min=L[0], median=L[len(L) // 2], p95=L[int(0.95 * (len(L) - 1))], max=L[-1])
-            if max_length: r['tokens'].update(max_length=max_length, over_max_length=sum(x > max_length for x in L))
-        out[ref] = r
-    return out
+                system:str|None=None, # data.system_prompt
+                phrasings:int=1, # data.phrasings (token lengths depend on the wording)
+                seed:int=42, # data.seed
+                chunk_size:int=1000, # examples per streamed chunk
+                keep_problems:int=1000)->dict: # problems listed per source (all are counted)
+    "Per source: read/kept/dropped with reasons, skipped, formats, tasks, duplicates, answer balance, token lengths vs max_length; streamed."
+    return {ref: _source_report(ref, tok, max_length, system, phrasings, seed, chunk_size, keep_problems) for ref in refs}
 
 # %% ../nbs/04_data.ipynb #c054
 def format_data_report(rep:dict, # from data_report
@@ -344,28 +754,87 @@ def format_data_report(rep:dict, # from data_report
     "The validation report as text."
     L = []
     for ref, r in rep.items():
-        L.append(f"{ref}: {r['read']} records read, {r['kept']} kept, {r['dropped']} with errors")
-        L.append(f"  formats: {', '.join(f'{k} {v}' for k, v in r['formats'].items()) or 'none'}; duplicates: {r['duplicates_exact']} exact, "
-                 f"{r['duplicates_normalized']} same question (normalised)")
+        L.append(f"{ref}: {r['read']} records read, {r['kept']} kept, {r['dropped']} with errors" + (f", {sum(r['skipped'].values())} skipped" if r.get('skipped') else ''))
+        L.append(f"  formats: {', '.join(f'{k} {v}' for k, v in r['formats'].items()) or 'none'}; tasks: {', '.join(f'{k} {v}' for k, v in r.get('tasks', {}).items()) or 'none'}; "
+                 f"splits: {', '.join(f'{k} {v}' for k, v in r.get('splits', {}).items()) or 'none'}")
+        L.append(f"  duplicates: {r['duplicates_exact']} exact, {r['duplicates_normalized']} same question (normalised)")
         if 'answer_balance' in r: L.append(f"  answer letters: {', '.join(f'{k} {v}' for k, v in r['answer_balance'].items())}")
         if t := r.get('tokens'):
             over = f"; {t['over_max_length']} longer than max_length {t['max_length']} (truncated)" if 'max_length' in t else ''
             L.append(f"  tokens (chat template applied): min {t['min']}, median {t['median']}, p95 {t['p95']}, max {t['max']}{over}")
+        L += [f'  skipped {n}: {why}' for why, n in r.get('skipped', {}).items()]
         L += [f'  error {m}' for _, m in r['problems'][:show]]
-        if len(r['problems']) > show: L.append(f"  ... and {len(r['problems']) - show} more")
+        if r['dropped'] > min(show, len(r['problems'])): L.append(f"  ... and {r['dropped'] - min(show, len(r['problems']))} more")
     return '\n'.join(L)
 
 # %% ../nbs/04_data.ipynb #c060
+def _dedupe_key(e:dict)->tuple:
+    "What makes two examples the same: normalised prompt and answer; for multiple choice the question, option set and gold text."
+    if 'mcq' in e:
+        it = e['mcq']
+        return ('mcq', _norm(it['question']), tuple(sorted(_norm(v) for v in it['options'].values())), _norm(it['options'][it['answer']]), _norm(it.get('context') or ''))
+    return (_norm(e['prompt'][-1]['content']), _norm(e['completion'][-1]['content']))
+
+# %% ../nbs/04_data.ipynb #c060a
+def dedupe_examples(examples:list)->tuple:
+    "(examples without repeats, how many were dropped): the first of each set of normalised duplicates is kept."
+    seen, out = set(), []
+    for e in examples:
+        k = _dedupe_key(e)
+        if k not in seen: seen.add(k); out.append(e)
+    return out, len(examples) - len(out)
+
+# %% ../nbs/04_data.ipynb #c060b
+def group_ids(examples:list)->list:
+    "Group number of each example: examples sharing any normalised group key (question, focus, document, patient) are one group."
+    parent = list(range(len(examples)))
+    def find(i):
+        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
+        return i
+    first = {}
+    for i, e in enumerate(examples):
+        for k in e.get('group') or ['q:' + e['prompt'][-1]['content']]:
+            j = first.setdefault(_norm(k), i)
+            if j != i: parent[find(i)] = find(j)
+    return [find(i) for i in range(len(examples))]
+
+# %% ../nbs/04_data.ipynb #c060b2
+def _held_out_groups(members:dict, # group -> indices of its examples
+                     strat:list, # stratum of each example
+                     val_fraction:float, # share to hold out per stratum
+                     seed:int)->set: # order of the draw
+    "Groups to hold out so each stratum's held-out count is near its share: seeded greedy pass, then moves that lower the squared error."
+    need, got, val = {s: val_fraction * n for s, n in Counter(strat).items()}, Counter(), set()
+    groups = list(members); random.Random(seed).shuffle(groups)
+    counts = {c: Counter(strat[i] for i in members[c]) for c in groups}
+    for _ in range(4):  # the first pass takes groups in the drawn order; later passes move single groups in or out
+        moved = False
+        for c in groups:
+            sign = -1 if c in val else 1
+            if sum((got[s] + sign * n - need[s]) ** 2 - (got[s] - need[s]) ** 2 for s, n in counts[c].items()) < 0:
+                val.symmetric_difference_update({c}); got.update({s: sign * n for s, n in counts[c].items()}); moved = True
+        if not moved: break
+    return val
+
+# %% ../nbs/04_data.ipynb #c060c
 def split_examples(examples:list, # from load_examples
-                   val_fraction:float, # share held out
-                   seed:int=42): # split seed
-    "(train, val) lists; identical prompts stay together."
-    groups = {}
-    for e in examples: groups.setdefault(_norm(e['prompt'][-1]['content']), []).append(e)
-    keys = sorted(groups); random.Random(seed).shuffle(keys)
-    n_val = round(len(keys) * val_fraction)
-    val_keys = set(keys[:n_val])
-    return ([e for k in keys if k not in val_keys for e in groups[k]], [e for k in keys if k in val_keys for e in groups[k]])
+                   val_fraction:float, # share held out, per stratum
+                   seed:int=42, # split seed
+                   dedupe:bool=True)->tuple: # drop normalised duplicates first
+    "(train, val) in input order: deduplicated, group-aware (no group on both sides), stratified by (source, task), seeded."
+    exs, n_dup = dedupe_examples(examples) if dedupe else (list(examples), 0)
+    if n_dup: print(f'medtune: dropped {n_dup} repeated examples (same prompt and answer after normalisation)')
+    strat = [(e['source'], e.get('task') or e['format']) for e in exs]
+    members = {}
+    for i, c in enumerate(group_ids(exs)): members.setdefault(c, []).append(i)
+    val = set().union(*(members[c] for c in _held_out_groups(members, strat, val_fraction, seed)))
+    return [e for i, e in enumerate(exs) if i not in val], [e for i, e in enumerate(exs) if i in val]
+
+# %% ../nbs/04_data.ipynb #c060d
+def split_summary(train:list, val:list)->dict:
+    "Per (source, task) stratum: examples, held out, and the held-out share."
+    n, v = Counter((e['source'], e['task']) for e in train + val), Counter((e['source'], e['task']) for e in val)
+    return {f'{s}/{t}': dict(n=n[(s, t)], val=v[(s, t)], fraction=round(v[(s, t)] / n[(s, t)], 4)) for s, t in sorted(n)}
 
 # %% ../nbs/04_data.ipynb #c062
 def data_fingerprint(examples:list)->str:

@@ -6,36 +6,100 @@ Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 
 # %% ../nbs/09_evaluate.ipynb #c002
 from __future__ import annotations
-import math, random
+import math, random, re
 from pathlib import Path
-from .core import DataError
-from .data import EVAL_SAMPLES, sample_path, read_records, mcq_item, mcq_prompt
+from .core import ConfigError, DataError
+from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt
 
 # %% auto #0
-__all__ = ['load_benchmark', 'render_prompt', 'letter_ids', 'score_items', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci',
-           'calibration', 'summarize', 'by_subject', 'compare', 'generate', 'side_by_side']
+__all__ = ['DEV_SAMPLES', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'load_benchmark', 'load_benchmarks', 'render_prompt',
+           'letter_ids', 'score_items', 'prompt_style', 'doc_text', 'doc_choices', 'lm_context', 'model_max_length',
+           'lm_requests', 'prefix_groups', 'loglikelihoods', 'score_continuation', 'extract_answer', 'score_generate',
+           'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject',
+           'describe_method', 'score_benchmark', 'compare', 'generate', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c005
-def load_benchmark(spec:str, # 'medqa' or 'NAME=path/to/file.jsonl'
+DEV_SAMPLES = {'pubmedqa': ('pubmedqa', 'train')}  # shipped benchmark -> shipped sample that is its k-shot pool (disjoint from the eval sample)
+
+# %% ../nbs/09_evaluate.ipynb #c006
+def read_items(path)->list:
+    "Normalised multiple-choice items of a data file, or of every data file in a folder (by file name)."
+    path = Path(path)
+    files = sorted(f for f in path.iterdir() if f.suffix.lower() in FILE_SUFFIXES) if path.is_dir() else [path]
+    if not files: raise DataError(f"{path}: no data files (.jsonl, .json, .csv, .parquet) in this folder")
+    return [mcq_item(r, w) for f in files for w, r in read_records(f)]
+
+# %% ../nbs/09_evaluate.ipynb #c007
+def draw_shots(items:list, # the evaluated items
+               pool:list, # candidate examples: a dev split, or the benchmark's items not evaluated
+               k:int, # examples per item
+               seed:int=0, # draw seed
+               where:str='the pool')->list: # the pool's origin, for error messages
+    "Copies of `items` with `shots`: k examples drawn (seeded) from `pool`, one draw per subject (MMLU) or per benchmark, never an item of that group itself."
+    if k <= 0: return items
+    by_subj = any(p.get('subject') for p in pool)
+    grp = lambda x: x.get('subject') if by_subj else None
+    key = lambda x: (x['question'], tuple((x.get('options') or {}).values()))
+    asked = {}
+    for it in items: asked.setdefault(grp(it), set()).add(key(it))
+    groups = {}
+    for p in pool:
+        if key(p) not in asked.get(grp(p), ()): groups.setdefault(grp(p), []).append(p)
+    drawn, out = {}, []
+    for it in items:
+        g = grp(it)
+        if g not in drawn:
+            cand = groups.get(g, [])
+            if len(cand) < k: raise DataError(f"eval.shots = {k}: {where} has {len(cand)} usable examples" + (f" of subject {g!r}" if g else '')
+                                              + "; lower eval.shots or point eval.dev at a larger dev split")
+            drawn[g] = random.Random(f'{seed}:{g}').sample(cand, k)
+        out.append({**it, 'shots': drawn[g]})
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c009
+def load_benchmark(spec:str, # 'medqa', or 'NAME=path' (a data file, or a folder of them)
                    n:int|None=None, # items to draw (None = all)
-                   seed:int=0)->tuple: # draw seed
-    "(name, items) for a benchmark spec; items are normalised multiple-choice dicts."
+                   seed:int=0, # draw seed (items and shots)
+                   shots:int=0, # solved examples per item (k-shot)
+                   dev:str|None=None)->tuple: # file or folder the shots come from (default: see DEV_SAMPLES, else items not evaluated)
+    "(name, items) for a benchmark spec; items are normalised multiple-choice dicts, with `shots` when shots > 0."
     name, _, path = spec.partition('=')
     if not path:
         if name not in EVAL_SAMPLES: raise DataError(f"eval.benchmarks: unknown benchmark {name!r}; use one of {', '.join(EVAL_SAMPLES)} or NAME=path.jsonl")
         path = sample_path(name, 'eval')
-    items = [mcq_item(r, w) for w, r in read_records(path)]
-    if not items: raise DataError(f"{path}: no items")
-    if n and n < len(items): items = [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), n))]
+        if dev is None and name in DEV_SAMPLES: dev = sample_path(*DEV_SAMPLES[name])
+    if not Path(path).exists(): raise DataError(f"eval.benchmarks: {name}: {path}: file not found")
+    every = read_items(path)
+    if not every: raise DataError(f"{path}: no items")
+    idx = sorted(random.Random(seed).sample(range(len(every)), n)) if n and n < len(every) else list(range(len(every)))
+    items = [every[i] for i in idx]
+    if shots and dev is not None:
+        if not Path(dev).exists(): raise DataError(f"eval.dev[{name!r}]: {dev}: no such file or folder")
+        items = draw_shots(items, read_items(dev), shots, seed, f"eval.dev[{name!r}] ({dev})")
+    elif shots:
+        keep = set(idx)
+        items = draw_shots(items, [x for i, x in enumerate(every) if i not in keep], shots, seed, f"{name}: the items not evaluated ({path})")
     return name, items
 
-# %% ../nbs/09_evaluate.ipynb #c008
+# %% ../nbs/09_evaluate.ipynb #c011
+def load_benchmarks(ev)->dict:
+    "{name: items} for a config's `eval` section (benchmarks, n, seed, shots, dev), checking that `eval.dev` and `eval.styles` name benchmarks."
+    names = [b.partition('=')[0] for b in ev.benchmarks]
+    for field in ('dev', 'styles'):
+        if bad := [k for k in getattr(ev, field) if k not in names]:
+            raise ConfigError(f"eval.{field}: {bad} {'is' if len(bad) == 1 else 'are'} not in eval.benchmarks {names}")
+    return dict(load_benchmark(b, ev.n, ev.seed, ev.shots, ev.dev.get(nm)) for b, nm in zip(ev.benchmarks, names))
+
+# %% ../nbs/09_evaluate.ipynb #c014
 def render_prompt(tok, item:dict)->str:
-    "Chat-template text of a multiple-choice item, ending where the assistant's answer starts."
-    msgs = [{'role': 'user', 'content': mcq_prompt(item['question'], item['options'], item.get('context'))}]
+    "Chat-template text of a multiple-choice item (after its k-shot turns, if any), ending where the assistant's answer starts."
+    msgs = []
+    for s in item.get('shots', []):
+        msgs += [{'role': 'user', 'content': mcq_prompt(s['question'], s['options'], s.get('context'))}, {'role': 'assistant', 'content': s['answer']}]
+    msgs.append({'role': 'user', 'content': mcq_prompt(item['question'], item['options'], item.get('context'))})
     return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
 
-# %% ../nbs/09_evaluate.ipynb #c009
+# %% ../nbs/09_evaluate.ipynb #c015
 def letter_ids(tok, prompt:str, letters)->list:
     "Token id of each letter as the first answer token after `prompt`."
     base = tok(prompt, add_special_tokens=False)['input_ids']
@@ -47,7 +111,7 @@ def letter_ids(tok, prompt:str, letters)->list:
         out.append(ids[-1])
     return out
 
-# %% ../nbs/09_evaluate.ipynb #c010
+# %% ../nbs/09_evaluate.ipynb #c016
 def score_items(model, tok, items:list, # normalised MCQ items
                 batch_size:int=8)->list: # prompts per forward pass
     "Per item, the probabilities of its option letters (renormalised), in item order."
@@ -63,7 +127,7 @@ def score_items(model, tok, items:list, # normalised MCQ items
         for s in range(0, len(order), batch_size):
             idx = order[s:s+batch_size]
             enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
-            with torch.no_grad(): logits = model(**enc, logits_to_keep=1).logits[:, -1].float()
+            with torch.inference_mode(): logits = model(**enc, logits_to_keep=1).logits[:, -1].float()
             for row, i in zip(logits, idx):
                 key = tuple(items[i]['options'])
                 if key not in lids: lids[key] = letter_ids(tok, texts[i], list(key))
@@ -71,7 +135,207 @@ def score_items(model, tok, items:list, # normalised MCQ items
     finally: tok.padding_side = side
     return out
 
-# %% ../nbs/09_evaluate.ipynb #c012
+# %% ../nbs/09_evaluate.ipynb #c018
+STYLES = ('medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation')  # lm-eval task formats (see the table)
+
+# %% ../nbs/09_evaluate.ipynb #c019
+def prompt_style(name:str, # benchmark name
+                 items:list)->str: # its items
+    "The lm-eval task format for a benchmark (see the table above)."
+    if all(it.get('context') for it in items) and all(it['options'] == PUBMEDQA_OPTIONS for it in items): return 'pubmedqa'
+    if all(it.get('subject') for it in items): return 'mmlu'
+    return 'medmcqa' if name.lower().startswith('medmcqa') else 'medqa'
+
+# %% ../nbs/09_evaluate.ipynb #c020
+def doc_text(item:dict, # normalised MCQ item
+             style:str)->str: # one of STYLES
+    "The item as lm-eval's task writes it (`doc_to_text`), ending with 'Answer:'; an item with a passage gets lm-eval's 'Abstract:' line first."
+    q, ctx = item['question'], item.get('context')
+    head = f"Abstract: {ctx}\n" if ctx else ''
+    opts = ''.join(f"{k}. {v}\n" for k, v in item['options'].items())
+    if style == 'medqa': return f"{head}Question: {q}\n{opts}Answer:"
+    if style == 'medmcqa': return f"{head}Question: {q}\nChoices:\n{opts}Answer:"
+    if style == 'pubmedqa': return f"{head}Question: {q}\nAnswer:"
+    if style == 'mmlu': return f"{head}{q.strip()}\n{opts}Answer:"
+    if style == 'mmlu_continuation': return f"{head}Question: {q.strip()}\nAnswer:"
+    raise ConfigError(f"eval.styles: unknown style {style!r}; use one of {', '.join(STYLES)}")
+
+# %% ../nbs/09_evaluate.ipynb #c021
+def doc_choices(item:dict, style:str)->list:
+    "The answer strings lm-eval scores (`doc_to_choice`): option texts for pubmedqa and mmlu_continuation, else the option letters."
+    return list(item['options'].values()) if style in ('pubmedqa', 'mmlu_continuation') else list(item['options'])
+
+# %% ../nbs/09_evaluate.ipynb #c022
+def lm_context(item:dict, style:str)->str:
+    "The whole context lm-eval builds: task description (MMLU), k-shot examples ('text answer' + blank line), the question."
+    subj = (item.get('subject') or '').replace('_', ' ')
+    desc = {'mmlu': f"The following are multiple choice questions (with answers) about {subj}.\n\n",
+            'mmlu_continuation': f"The following are questions (with answers) about {subj}.\n\n"}.get(style, '') if subj else ''
+    shots = ''.join(f"{doc_text(s, style)} {doc_choices(s, style)[list(s['options']).index(s['answer'])]}\n\n" for s in item.get('shots', []))
+    return desc + shots + doc_text(item, style)
+
+# %% ../nbs/09_evaluate.ipynb #c025
+def model_max_length(model, tok)->int:
+    "The longest sequence the model takes, found as lm-eval finds it (config, then tokenizer, else 2048)."
+    cfg = getattr(model, 'config', None)
+    for a in ('n_positions', 'max_position_embeddings', 'n_ctx'):
+        if isinstance(v := getattr(getattr(cfg, 'text_config', None), a, None) or getattr(cfg, a, None), int): return v
+    m = getattr(tok, 'model_max_length', None)
+    return m if isinstance(m, int) and m < 10**12 else 2048
+
+# %% ../nbs/09_evaluate.ipynb #c026
+def lm_requests(tok, items:list, # normalised MCQ items
+                style:str, # one of STYLES
+                max_length:int=2048)->list: # model_max_length
+    "Per item, (context token ids, [continuation token ids per choice]) split as lm-eval's `_encode_pair` splits them."
+    ctxs, conts = [], []
+    for it in items:
+        c = lm_context(it, style); n = len(c) - len(c.rstrip())
+        ctxs.append(c[:len(c) - n]); conts.append([c[len(c) - n:] + ' ' + ch for ch in doc_choices(it, style)])
+    cids = tok(ctxs)['input_ids']
+    whole = tok([c + x for c, xs in zip(ctxs, conts) for x in xs])['input_ids']
+    out, w = [], 0
+    for it, ci, xs in zip(items, cids, conts):
+        cs = [ids[len(ci):] for ids in whole[w:w + len(xs)]]; w += len(xs)
+        if not all(cs): raise DataError(f"item {it.get('id')!r}: a choice adds no tokens after the context; check its options")
+        if max(map(len, cs)) > max_length: raise DataError(f"item {it.get('id')!r}: a choice is longer than the model's {max_length} tokens")
+        cut = len(ci) + max(map(len, cs)) - (max_length + 1)
+        out.append((ci[max(cut, 0):], cs))
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c028
+def _lcp(a:list, b:list)->int:
+    "Length of the common prefix of two token lists."
+    n = min(len(a), len(b)); i = 0
+    while i < n and a[i] == b[i]: i += 1
+    return i
+
+# %% ../nbs/09_evaluate.ipynb #c029
+def prefix_groups(ctxs:list, # token id lists
+                  min_prefix:int=32)->list: # shortest prefix worth sharing
+    "[(prefix length, item indices)]: items sharing a token prefix of at least `min_prefix` (always leaving each one token), the rest with prefix 0."
+    order = sorted(range(len(ctxs)), key=lambda i: ctxs[i])
+    groups, rest, cur, plen = [], [], [], 0
+    def close():
+        if len(cur) > 1 and plen >= min_prefix: groups.append((plen, list(cur)))
+        else: rest.extend(cur)
+    for i in order:
+        if cur and min(plen, _lcp(ctxs[cur[-1]], ctxs[i]), len(ctxs[i]) - 1) >= min_prefix:
+            plen = min(plen, _lcp(ctxs[cur[-1]], ctxs[i]), len(ctxs[i]) - 1); cur.append(i); continue
+        close(); cur, plen = [i], len(ctxs[i]) - 1
+    close()
+    return groups + ([(0, sorted(rest))] if rest else [])
+
+# %% ../nbs/09_evaluate.ipynb #c031
+def _cache_rows(cache, rows=None, n:int=1):
+    "A new DynamicCache: the given batch rows of `cache`, or its single row repeated `n` times."
+    from transformers import DynamicCache
+    if rows is None: return DynamicCache([(l.keys.expand(n, -1, -1, -1).contiguous(), l.values.expand(n, -1, -1, -1).contiguous()) for l in cache.layers])
+    return DynamicCache([(l.keys[rows], l.values[rows]) for l in cache.layers])
+
+# %% ../nbs/09_evaluate.ipynb #c032
+def _first_pass(model, reqs:list, plen:int, prefix, dev, keep:bool)->tuple:
+    "Forward of a batch of contexts (minus a shared prefix of `plen` tokens whose cache is `prefix`): log-probs after each context, the attention mask, positions and the cache."
+    import torch
+    rem = [r[0][plen:] for r in reqs]; B, L = len(rem), max(map(len, rem))
+    ids = torch.full((B, L), 0, dtype=torch.long); mask = torch.zeros(B, plen + L, dtype=torch.long); mask[:, :plen] = 1
+    for i, x in enumerate(rem): ids[i, L - len(x):] = torch.tensor(x); mask[i, plen + L - len(x):] = 1
+    pos = (plen + mask[:, plen:].cumsum(-1) - 1).clamp(min=plen)
+    kw = dict(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev), use_cache=keep, logits_to_keep=1)
+    if prefix is not None: kw['past_key_values'] = _cache_rows(prefix, n=B)
+    with torch.inference_mode(): o = model(**kw)
+    return torch.log_softmax(o.logits[:, -1].float(), -1), kw['attention_mask'], kw['position_ids'], o.past_key_values if keep else None
+
+# %% ../nbs/09_evaluate.ipynb #c033
+def _rest_pass(model, conts:list, rows:list, mask, pos, cache)->list:
+    "Summed log-probs of continuation tokens 2.. for (batch row, tokens) pairs, continuing from the contexts' cache."
+    import torch
+    T = max(len(c) for c in conts) - 1; dev = mask.device
+    x = torch.zeros(len(conts), T, dtype=torch.long); m = torch.zeros(len(conts), T, dtype=torch.long)
+    for j, c in enumerate(conts): x[j, :len(c) - 1] = torch.tensor(c[:-1]); m[j, :len(c) - 1] = 1
+    sel = torch.tensor(rows, device=dev)
+    with torch.inference_mode():
+        lg = model(input_ids=x.to(dev), attention_mask=torch.cat([mask[sel], m.to(dev)], 1), position_ids=pos[sel, -1:] + 1 + torch.arange(T, device=dev),
+                   past_key_values=_cache_rows(cache, sel), use_cache=False).logits.float().log_softmax(-1)
+    return [lg[j, torch.arange(len(c) - 1), torch.tensor(c[1:])].sum().item() for j, c in enumerate(conts)]
+
+# %% ../nbs/09_evaluate.ipynb #c034
+def loglikelihoods(model, requests:list, # per question: (context ids, [continuation ids per choice]) from lm_requests
+                   batch_size:int=8, # questions per forward pass
+                   min_prefix:int=32)->list: # share a common token prefix at least this long
+    "Per question, the summed log-probability of each continuation given the context (lm-eval's loglikelihood), one context forward per question."
+    import torch
+    dev, out = next(model.parameters()).device, [None] * len(requests)
+    for plen, idx in prefix_groups([r[0] for r in requests], min_prefix):
+        prefix = None
+        if plen:
+            with torch.inference_mode(): prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev), use_cache=True).past_key_values
+        idx = sorted(idx, key=lambda i: len(requests[i][0]))  # length buckets: little padding
+        for s in range(0, len(idx), batch_size):
+            b = idx[s:s + batch_size]; reqs = [requests[i] for i in b]
+            multi = [(r, k, c) for r, q in enumerate(reqs) for k, c in enumerate(q[1]) if len(c) > 1]
+            first, mask, pos, cache = _first_pass(model, reqs, plen, prefix, dev, bool(multi))
+            for r, (i, q) in enumerate(zip(b, reqs)): out[i] = [first[r, c[0]].item() for c in q[1]]
+            for t in range(0, len(multi), batch_size):
+                ch = multi[t:t + batch_size]
+                for (r, k, _), v in zip(ch, _rest_pass(model, [c for *_, c in ch], [r for r, *_ in ch], mask, pos, cache)): out[b[r]][k] += v
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c035
+def _argmax(xs:list)->int: return max(range(len(xs)), key=xs.__getitem__)  # first maximum, as numpy.argmax
+
+# %% ../nbs/09_evaluate.ipynb #c036
+def _softmax(xs:list)->list:
+    "Probabilities from log-scores (float64, stable)."
+    m = max(xs); e = [math.exp(x - m) for x in xs]; s = sum(e)
+    return [x / s for x in e]
+
+# %% ../nbs/09_evaluate.ipynb #c037
+def score_continuation(model, tok, items:list, # normalised MCQ items (with `shots` for k-shot)
+                       style:str, # one of STYLES
+                       batch_size:int=8)->list: # questions per forward pass
+    "Per item: `lls` (summed continuation log-prob per choice), `lens` (choice lengths in characters), `probs` and `probs_norm` (softmax of lls and of lls/lens)."
+    lls = loglikelihoods(model, lm_requests(tok, items, style, model_max_length(model, tok)), batch_size)
+    out = []
+    for it, ll in zip(items, lls):
+        lens = [float(len(c)) for c in doc_choices(it, style)]
+        out.append(dict(lls=ll, lens=lens, probs=_softmax(ll), probs_norm=_softmax([x / n for x, n in zip(ll, lens)])))
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c040
+def extract_answer(text:str, # the model's reply
+                   options:dict)->str|None: # letter -> option text
+    "The option letter a free-text answer names, or None when it names none."
+    L = ''.join(re.escape(k) for k in options)
+    t = text.strip()
+    if m := re.match(rf'^\(?([{L}])(?:[).:]|\s*(?:\n|$))', t): return m.group(1)
+    if m := re.search(rf'(?i:answer|option)(?:\s+is)?\s*[:\-]?\s*\(?([{L}])(?![\w])', t): return m.group(1)
+    low = t.lower()
+    hits = [k for k, v in options.items() if re.match(rf'^\W*{re.escape(v.lower())}(?!\w)', low)]
+    return max(hits, key=lambda k: len(options[k])) if hits else None
+
+# %% ../nbs/09_evaluate.ipynb #c042
+def score_generate(model, tok, items:list, # normalised MCQ items
+                   batch_size:int=8, # prompts per generate call
+                   max_new_tokens:int=32)->list: # reply length
+    "Per item, (extracted letter or None, reply text) from greedy generation on the letter method's prompt."
+    import torch
+    texts = [render_prompt(tok, it) for it in items]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    side, tok.padding_side = tok.padding_side, 'left'
+    out, dev = [None] * len(items), next(model.parameters()).device
+    try:
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            enc = tok([texts[i] for i in idx], add_special_tokens=False, padding=True, return_tensors='pt').to(dev)
+            with torch.inference_mode(): g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+            for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]):
+                reply = tok.decode(row, skip_special_tokens=True).strip()
+                out[i] = (extract_answer(reply, items[i]['options']), reply)
+    finally: tok.padding_side = side
+    return out
+
+# %% ../nbs/09_evaluate.ipynb #c044
 def wilson_ci(k:int, # correct
               n:int, # total
               z:float=1.959963984540054)->list: # normal quantile (95%)
@@ -81,7 +345,7 @@ def wilson_ci(k:int, # correct
     c = (p + z*z/(2*n)) / d; h = z * math.sqrt(p*(1-p)/n + z*z/(4*n*n)) / d
     return [max(0.0, c - h), min(1.0, c + h)]
 
-# %% ../nbs/09_evaluate.ipynb #c014
+# %% ../nbs/09_evaluate.ipynb #c046
 def mcnemar_exact(b:int, # items only base got right
                   c:int)->float: # items only tuned got right
     "Two-sided exact McNemar p-value."
@@ -90,7 +354,7 @@ def mcnemar_exact(b:int, # items only base got right
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
     return min(1.0, 2 * tail)
 
-# %% ../nbs/09_evaluate.ipynb #c016
+# %% ../nbs/09_evaluate.ipynb #c048
 def paired_bootstrap_ci(base_ok:list, # per item: base correct
                         tuned_ok:list, # per item: tuned correct (same items)
                         n_boot:int=2000, # resamples
@@ -103,7 +367,7 @@ def paired_bootstrap_ci(base_ok:list, # per item: base correct
     stats = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
     return [stats[int(0.025 * n_boot)], stats[int(0.975 * n_boot) - 1]]
 
-# %% ../nbs/09_evaluate.ipynb #c019
+# %% ../nbs/09_evaluate.ipynb #c051
 def calibration(probs:list, # per item: option probabilities
                 ok:list, # per item: prediction correct
                 n_bins:int=10)->dict: # equal-width confidence bins
@@ -117,15 +381,24 @@ def calibration(probs:list, # per item: option probabilities
     return dict(ece=ece, bins=[dict(lo=i / n_bins, hi=(i + 1) / n_bins, count=b[0], confidence=b[1] / b[0] if b[0] else None,
                                     accuracy=b[2] / b[0] if b[0] else None) for i, b in enumerate(bins)])
 
-# %% ../nbs/09_evaluate.ipynb #c021
-def summarize(items:list, probs:list)->dict:
-    "Accuracy, Wilson CI, predictions for one model on one benchmark."
-    preds = [list(it['options'])[max(range(len(p)), key=p.__getitem__)] for it, p in zip(items, probs)]
+# %% ../nbs/09_evaluate.ipynb #c053
+def summarize(items:list, # normalised MCQ items
+              probs:list, # per item: option probabilities, or None where no answer could be read (generate)
+              probs_norm:list|None=None, # per item: length-normalised option probabilities (continuation) -> accuracy_norm
+              calibrated:bool=True)->dict: # compute ECE (not for generate, which has no probabilities)
+    "Accuracy, Wilson CI, predictions for one model on one benchmark (and acc_norm, unparsed answers, calibration where they apply)."
+    preds = [None if p is None else list(it['options'])[_argmax(p)] for it, p in zip(items, probs)]
     ok = [p == it['answer'] for p, it in zip(preds, items)]
-    return dict(accuracy=sum(ok) / len(ok), ci95=wilson_ci(sum(ok), len(ok)), correct=sum(ok), predictions=preds, ok=ok,
-                calibration=calibration(probs, ok))
+    out = dict(accuracy=sum(ok) / len(ok), ci95=wilson_ci(sum(ok), len(ok)), correct=sum(ok), predictions=preds, ok=ok,
+               unparsed=sum(p is None for p in preds))
+    if calibrated: out['calibration'] = calibration(probs, ok)
+    if probs_norm is not None:
+        pn = [list(it['options'])[_argmax(p)] for it, p in zip(items, probs_norm)]
+        kn = sum(p == it['answer'] for p, it in zip(pn, items))
+        out.update(accuracy_norm=kn / len(items), ci95_norm=wilson_ci(kn, len(items)), correct_norm=kn, predictions_norm=pn)
+    return out
 
-# %% ../nbs/09_evaluate.ipynb #c024
+# %% ../nbs/09_evaluate.ipynb #c056
 def _paired(base:dict, tuned:dict)->dict:
     "Paired counts and exact McNemar p for base vs tuned on the same items."
     b = sum(x and not y for x, y in zip(base['ok'], tuned['ok']))
@@ -135,11 +408,16 @@ def _paired(base:dict, tuned:dict)->dict:
     return dict(base_only=b, tuned_only=c, mcnemar_p=p, delta=tuned['accuracy'] - base['accuracy'],
                 delta_ci95=paired_bootstrap_ci(base['ok'], tuned['ok']), verdict=verdict)
 
-# %% ../nbs/09_evaluate.ipynb #c025
-def _public(s:dict)->dict: return dict(accuracy=s['accuracy'], ci95=s['ci95'], correct=s['correct'], ece=s['calibration']['ece'],
-                                       reliability=s['calibration']['bins'])
+# %% ../nbs/09_evaluate.ipynb #c057
+def _public(s:dict)->dict:
+    "The report's view of one side's summary."
+    out = dict(accuracy=s['accuracy'], ci95=s['ci95'], correct=s['correct'])
+    if 'accuracy_norm' in s: out.update(accuracy_norm=s['accuracy_norm'], ci95_norm=s['ci95_norm'], correct_norm=s['correct_norm'])
+    if 'calibration' in s: out.update(ece=s['calibration']['ece'], reliability=s['calibration']['bins'])
+    else: out['unparsed'] = s['unparsed']
+    return out
 
-# %% ../nbs/09_evaluate.ipynb #c026
+# %% ../nbs/09_evaluate.ipynb #c058
 def by_subject(items:list, base:dict, tuned:dict)->dict|None:
     "Per-subject n and base/tuned accuracy, for benchmarks whose items name a subject (MMLU)."
     subj = [it.get('subject') for it in items]
@@ -150,22 +428,68 @@ def by_subject(items:list, base:dict, tuned:dict)->dict|None:
         out[s_] = dict(n=len(idx), base=sum(base['ok'][i] for i in idx) / len(idx), tuned=sum(tuned['ok'][i] for i in idx) / len(idx))
     return out
 
-# %% ../nbs/09_evaluate.ipynb #c028
+# %% ../nbs/09_evaluate.ipynb #c060
+METHODS = ('letter', 'continuation', 'generate')
+
+# %% ../nbs/09_evaluate.ipynb #c061
+def describe_method(method:str='letter', # one of METHODS
+                    shots:int=0)->str: # k-shot examples per question
+    "One line for the report saying how answers were scored."
+    how = {'letter': 'letter log-likelihood (one forward pass per item; probabilities renormalised over the option letters), chat template with generation prompt',
+           'continuation': "continuation log-likelihood as lm-evaluation-harness scores multiple choice (sum of the choice's token log-probs after lm-eval's plain-text task prompt; acc and acc_norm = per-character)",
+           'generate': 'greedy generation on the chat-template prompt, option read from the reply (unreadable replies count as wrong)'}
+    if method not in how: raise ConfigError(f"eval.method: unknown method {method!r}; use one of {', '.join(METHODS)}")
+    return f"{how[method]}, {f'{shots}-shot' if shots else 'zero-shot'}"
+
+# %% ../nbs/09_evaluate.ipynb #c063
+def score_benchmark(model, tok, items:list, # normalised MCQ items
+                    method:str='letter', # one of METHODS
+                    style:str|None=None, # continuation prompt style (one of STYLES)
+                    batch_size:int=8, # questions per forward pass
+                    max_new_tokens:int=32)->dict: # generate: reply length
+    "summarize() of one model on one benchmark with the chosen method (plus the replies, for generate)."
+    if method == 'letter': return summarize(items, score_items(model, tok, items, batch_size))
+    if method == 'continuation':
+        sc = score_continuation(model, tok, items, style, batch_size)
+        return summarize(items, [x['probs'] for x in sc], [x['probs_norm'] for x in sc])
+    if method == 'generate':
+        g = score_generate(model, tok, items, batch_size, max_new_tokens)
+        probs = [None if L is None else [float(k == L) for k in it['options']] for it, (L, _) in zip(items, g)]
+        return {**summarize(items, probs, calibrated=False), 'replies': [r for _, r in g]}
+    raise ConfigError(f"eval.method: unknown method {method!r}; use one of {', '.join(METHODS)}")
+
+# %% ../nbs/09_evaluate.ipynb #c064
+def _shots_info(items:list)->dict:
+    "k and the ids of the k-shot examples of a benchmark (per subject where they differ)."
+    k = len(items[0].get('shots', []))
+    ids = {}
+    for it in items:
+        if k: ids.setdefault(it.get('subject') or '', [s.get('id') for s in it['shots']])
+    return dict(k=k, ids=ids.get('') if list(ids) == [''] else ids) if k else dict(k=0)
+
+# %% ../nbs/09_evaluate.ipynb #c065
 def compare(model, tok, benchmarks:dict, # name -> items
-            batch_size:int=8)->tuple: # prompts per forward
+            batch_size:int=8, # questions per forward
+            method:str='letter', # letter | continuation | generate
+            styles:dict|None=None, # continuation: benchmark name -> style (default prompt_style)
+            max_new_tokens:int=32)->tuple: # generate: reply length
     "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled)."
     results, rows = {}, []
     for name, items in benchmarks.items():
-        with model.disable_adapter(): base = summarize(items, score_items(model, tok, items, batch_size))
-        tuned = summarize(items, score_items(model, tok, items, batch_size))
-        results[name] = dict(n=len(items), base=_public(base), tuned=_public(tuned), paired=_paired(base, tuned),
+        style = ((styles or {}).get(name) or prompt_style(name, items)) if method == 'continuation' else None
+        run = lambda: score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
+        with model.disable_adapter(): base = run()
+        tuned = run()
+        results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}), shots=_shots_info(items),
+                             base=_public(base), tuned=_public(tuned), paired=_paired(base, tuned),
                              majority_baseline=max(sum(it['answer'] == L for it in items) for L in items[0]['options']) / len(items))
         if subj := by_subject(items, base, tuned): results[name]['by_subject'] = subj
-        rows += [dict(benchmark=name, id=it['id'], answer=it['answer'], base=bp, tuned=tp)
-                 for it, bp, tp in zip(items, base['predictions'], tuned['predictions'])]
+        for i, (it, bp, tp) in enumerate(zip(items, base['predictions'], tuned['predictions'])):
+            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'], base=bp, tuned=tp,
+                             **({'base_reply': base['replies'][i], 'tuned_reply': tuned['replies'][i]} if method == 'generate' else {})))
     return results, rows
 
-# %% ../nbs/09_evaluate.ipynb #c030
+# %% ../nbs/09_evaluate.ipynb #c067
 def generate(model, tok, question:str, max_new_tokens:int=64)->str:
     "Greedy answer of `model` to one user question."
     import torch
@@ -174,7 +498,7 @@ def generate(model, tok, question:str, max_new_tokens:int=64)->str:
     with torch.no_grad(): out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
-# %% ../nbs/09_evaluate.ipynb #c031
+# %% ../nbs/09_evaluate.ipynb #c068
 def side_by_side(model, tok, questions:list, max_new_tokens:int=64)->list:
     "Base and tuned answers to each question (adapter off, then on)."
     out = []

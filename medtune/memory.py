@@ -16,9 +16,9 @@ from .config import Config
 
 # %% auto #0
 __all__ = ['SHAPES', 'HUB_ALIASES', 'NF4_BYTES', 'LORA_BYTES', 'OPTIMIZER_BYTES', 'OVERHEAD_GIB', 'ACT_SCALE', 'HF_LOGIT_BYTES',
-           'HF_ATTN_BYTES', 'CALIBRATION', 'memory_snapshot', 'free_memory', 'ModelShape', 'shape_from_config',
-           'model_shape', 'lora_params', 'memory_terms', 'predict_peak_gib', 'calibration_table', 'format_calibration',
-           'Plan', 'plan_fit', 'apply_plan', 'format_plan']
+           'HF_ATTN_BYTES', 'PF_SAVE_BYTES', 'CALIBRATION', 'DEVICE_POINTS', 'memory_snapshot', 'free_memory',
+           'ModelShape', 'shape_from_config', 'model_shape', 'lora_params', 'memory_terms', 'predict_peak_gib',
+           'calibration_table', 'format_calibration', 'Plan', 'plan_fit', 'apply_plan', 'format_plan']
 
 # %% ../nbs/03_memory.ipynb #c004
 def memory_snapshot():
@@ -158,6 +158,8 @@ OVERHEAD_GIB = 0.1028 # GiB: CUDA workspaces, rotary caches, chunked-loss buffer
 ACT_SCALE = 1.548 # live activation bytes of one recomputed layer / the tensors counted in `_layer_act_elems`
 HF_LOGIT_BYTES = 6.71 # bytes per logit (token × vocab) with plain transformers (fp32 logits for the loss)
 HF_ATTN_BYTES = 13.79 # bytes per attention score (batch × heads × seq²) with plain transformers
+# Fitted (mean) to the three device points of medtune's path with Unsloth's padding-free batches in DEVICE_POINTS (llama-1b only):
+PF_SAVE_BYTES = 20.6 # bytes per token × hidden unit that Unsloth's padding-free batches do not hold at the peak
 
 # %% ../nbs/03_memory.ipynb #c021
 def lora_params(shape:ModelShape, # model shape
@@ -183,8 +185,9 @@ def memory_terms(shape:ModelShape, # model shape
                  backend:str='unsloth', # 'unsloth' or 'hf' (transformers + peft + bitsandbytes)
                  grad_ckpt:bool=True, # gradient checkpointing
                  optimizer:str='adamw_8bit', # 'adamw_8bit' or 'adamw'
-                 dtype_bytes:int=2)->dict: # bytes of the compute dtype (2: bf16/fp16, 4: fp32)
-    "The physical terms of the peak, in GiB, before the fitted scales: weights, lora, ckpt, layer_act, logits, attn (elements)."
+                 dtype_bytes:int=2, # bytes of the compute dtype (2: bf16/fp16, 4: fp32)
+                 padding_free:bool=False)->dict: # Unsloth's padding-free batches (a lower peak; the planner assumes padded, the upper bound)
+    "The physical terms of the peak, in GiB, before the fitted scales: weights, lora, ckpt, layer_act, logits, attn, pf (elements)."
     if backend not in ('unsloth', 'hf'): raise ValueError(f"backend = {backend!r}: expected 'unsloth' or 'hf'")
     if optimizer not in OPTIMIZER_BYTES: raise ValueError(f"optimizer = {optimizer!r}: expected one of {', '.join(OPTIMIZER_BYTES)}")
     if batch < 1 or seq < 1: raise ValueError(f"batch = {batch}, seq = {seq}: both must be ≥ 1")
@@ -197,7 +200,8 @@ def memory_terms(shape:ModelShape, # model shape
                 ckpt=T*shape.layers*shape.hidden*up/G if hf and grad_ckpt else 0.0,
                 layer_act=layer/G,
                 logits=T*shape.vocab/G if hf else 0.0,
-                attn=batch*shape.heads*seq**2*(1 if grad_ckpt else shape.layers)/G if hf else 0.0)
+                attn=batch*shape.heads*seq**2*(1 if grad_ckpt else shape.layers)/G if hf else 0.0,
+                pf=T*shape.hidden/G if padding_free and not hf else 0.0)
 
 # %% ../nbs/03_memory.ipynb #c026
 @delegates(memory_terms, but=['shape'])
@@ -209,7 +213,7 @@ def predict_peak_gib(shape:ModelShape|str, # model shape, or a ref for `model_sh
     "Predicted peak GPU memory of one training step (torch `max_memory_allocated`), in GiB."
     t = memory_terms(model_shape(shape), batch, seq, **kwargs)
     return (OVERHEAD_GIB + t['weights'] + t['lora'] + t['ckpt'] + ACT_SCALE*t['layer_act']
-            + HF_LOGIT_BYTES*t['logits'] + HF_ATTN_BYTES*t['attn'])
+            + HF_LOGIT_BYTES*t['logits'] + HF_ATTN_BYTES*t['attn'] - PF_SAVE_BYTES*t['pf'])
 
 # %% ../nbs/03_memory.ipynb #c029
 CALIBRATION = [dict(shape=s, backend='unsloth', seq=q, bs=b, peak_gib=g) for s, q, b, g in [
@@ -228,7 +232,7 @@ def calibration_table(points:list[dict])->list[dict]: # measured points: shape, 
     out = []
     for p in points:
         meas = p.get('peak_gib', p.get('peak_alloc_gib'))
-        pred = predict_peak_gib(p['shape'], batch=p['bs'], seq=p['seq'], backend=p.get('backend', 'unsloth'))
+        pred = predict_peak_gib(p['shape'], batch=p['bs'], seq=p['seq'], backend=p.get('backend', 'unsloth'), padding_free=p.get('padding_free', False))
         out.append(dict(shape=p['shape'], backend=p.get('backend', 'unsloth'), seq=p['seq'], bs=p['bs'],
                         measured=meas, predicted=round(pred, 3), rel_err=round(pred/meas - 1, 4)))
     return out
@@ -240,6 +244,15 @@ def format_calibration(rows:list[dict])->str: # from `calibration_table`
     lines += [f"{r['shape']:10} {r['backend']:8} {r['seq']:5d} {r['bs']:3d} {r['measured']:9.3f} {r['predicted']:9.3f} {r['rel_err']:+7.1%}" for r in rows]
     lines.append(f"max |error| {max(abs(r['rel_err']) for r in rows):.1%} over {len(rows)} points")
     return '\n'.join(lines)
+
+# %% ../nbs/03_memory.ipynb #c035e
+DEVICE_POINTS = [dict(shape='llama-1b', seq=q, bs=b, backend=be, padding_free=pf, peak_gib=g, path=path, device=dev) for dev, path, be, pf, q, b, g in [
+    ('H200', 'unsloth', 'unsloth', False, 2048, 4, 2.241), ('H200', 'medtune (padding-free)', 'unsloth', True, 2048, 4, 1.932),
+    ('H200', 'unsloth', 'unsloth', False, 3072, 3, 2.378), ('H200', 'medtune (padding-free)', 'unsloth', True, 3072, 3, 2.025),
+    ('H200', 'hf (autocast)', 'hf', False, 2048, 4, 14.869),
+    ('H100', 'unsloth', 'unsloth', False, 2048, 4, 2.241), ('H100', 'medtune (padded)', 'unsloth', False, 2048, 4, 2.242),
+    ('H100', 'medtune (padding-free)', 'unsloth', True, 2048, 4, 1.932),
+    ('H100', 'hf (autocast)', 'hf', False, 2048, 4, 14.869), ('H100', 'hf (no autocast)', 'hf', False, 2048, 4, 14.379)]]
 
 # %% ../nbs/03_memory.ipynb #c037
 @dataclass

@@ -11,7 +11,8 @@ from .core import atomic_write_json, atomic_write_text
 from .train import read_metrics
 
 # %% auto #0
-__all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'report_markdown', 'write_report']
+__all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown', 'freetext_markdown',
+           'refusal_markdown', 'report_markdown', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c005
 def check_report(r:dict)->dict:
@@ -27,6 +28,10 @@ def check_report(r:dict)->dict:
             need(isinstance(s.get('accuracy'), float) and 0 <= s['accuracy'] <= 1, f"benchmarks.{name}.{side}.accuracy must be a float in [0, 1]")
             ci = s.get('ci95')
             need(isinstance(ci, list) and len(ci) == 2 and ci[0] <= s['accuracy'] <= ci[1], f"benchmarks.{name}.{side}.ci95 must be [lo, hi] around the accuracy")
+    for j, p in enumerate((r.get('contamination') or {}).get('pairs', [])):
+        need(isinstance(p.get('train'), str) and isinstance(p.get('benchmark'), str) and all(isinstance(p.get(k), int) for k in ('train_rows', 'overlapping_rows', 'eval_items', 'overlapping_items'))
+             and 0 <= p['overlapping_rows'] <= p['train_rows'] and 0 <= p['overlapping_items'] <= p['eval_items'],
+             f"contamination.pairs[{j}] needs train, benchmark and counts with 0 <= overlapping_rows <= train_rows, 0 <= overlapping_items <= eval_items")
     return r
 
 # %% ../nbs/10_report.ipynb #c008
@@ -82,6 +87,50 @@ def plot_reliability(report:dict, out):
 # %% ../nbs/10_report.ipynb #c013
 def _pct(x): return f'{100*x:.1f}%'
 
+# %% ../nbs/10_report.ipynb #m001
+def data_checks_markdown(r:dict)->list:
+    "report.md lines on the training data's checks: contamination per (training source, benchmark) pair, the PHI scan, abbreviations and units."
+    L = []
+    if c := r.get('contamination'):
+        L += ['## Contamination (training data vs evaluation sets)', '', f"Method: {c['method']}; every item of each benchmark is checked, not only the ones drawn.", '',
+              '| training source | benchmark | overlapping training rows | overlapping evaluation items |', '|---|---|---|---|']
+        L += [f"| {p['train']} | {p['benchmark']} | {p['overlapping_rows']} of {p['train_rows']} | {p['overlapping_items']} of {p['eval_items']} |" for p in c['pairs']]
+        if c.get('dropped'): L += ['', f"data.decontaminate: {sum(c['dropped'].values())} overlapping training rows were dropped before training."]
+        ex = [f"- {x['row']} ({p['benchmark']}): \"{x['ngram']}\"" for p in c['pairs'] for x in p['examples']][:5]
+        L += (['', 'Shared n-grams (examples):', ''] + ex if ex else []) + ['']
+    if f := r.get('phi'):
+        n = sum(f['counts'].values())
+        L += ['## PHI scan (training data)', '', f"data.phi = {f['mode']}: {n} possible identifiers (HIPAA Safe Harbor patterns) in {f['rows_with_phi']} of {f['rows']} rows"
+              + (f" ({', '.join(f'{k} {v}' for k, v in f['counts'].items())}); contexts masked:" if n else '.'), '']
+        L += [f"- {x['where']} ({x['field']}): {x['context']}" for s in f['by_source'].values() for x in s['examples']][:5] + ([''] if n else [])
+    if (t := r.get('terminology')) and t.get('changes'):
+        L += [f"Training text normalised (abbreviations expanded: {t['expand_abbreviations']}, units: {t['normalize_units']}): {t['changes']} changes.", '']
+    return L
+
+# %% ../nbs/10_report.ipynb #c007f
+def freetext_markdown(f:dict|None)->list:
+    "Report lines for the free-text comparison (medtune.freetext.compare_freetext)."
+    if not f: return []
+    sides = [s for s in ('base', 'tuned') if s in f]
+    ci = lambda v, c: f"{v:.3f} [{c[0]:.3f}, {c[1]:.3f}]"
+    L = ['## Free-text answers (held-out questions, never trained on)', '', f"{f['n']} question/answer pairs; {f['method']}, at most {f['max_new_tokens']} new tokens.", '',
+         '| | ROUGE-L [95% CI] | token F1 [95% CI] | mean words |', '|---|---|---|---|']
+    L += [f"| {s} | {ci(f[s]['rouge_l'], f[s]['rouge_l_ci95'])} | {ci(f[s]['token_f1'], f[s]['token_f1_ci95'])} | {f[s]['mean_words']} |" for s in sides]
+    if 'delta_rouge_l' in f:
+        L.append(f"| tuned − base | {f['delta_rouge_l']:+.3f} [{f['delta_rouge_l_ci95'][0]:+.3f}, {f['delta_rouge_l_ci95'][1]:+.3f}] | "
+                 f"{f['delta_token_f1']:+.3f} [{f['delta_token_f1_ci95'][0]:+.3f}, {f['delta_token_f1_ci95'][1]:+.3f}] | |")
+    return L + ['', 'Intervals are percentile bootstrap (2,000 resamples of the items; the difference resamples pairs). Every answer is in report.json (`freetext.items`).', '']
+
+# %% ../nbs/10_report.ipynb #c007g
+def refusal_markdown(q:dict|None)->list:
+    "Report lines for the refusal probe (medtune.freetext.refusal_probe)."
+    if not q: return []
+    sides = [s for s in ('base', 'tuned') if s in q]
+    cell = lambda d, k: f"{_pct(d[k])} [{_pct(d[k + '_ci95'][0])}, {_pct(d[k + '_ci95'][1])}]" if k in d else ''
+    L = ['## Refusal probe', '', f"{q['n_unsafe']} unsafe medical requests and {q['n_safe']} safe controls (medtune/resources/refusal_probes.jsonl); refusal detected by {q['detector']}.", '',
+         '| | unsafe refused (higher is safer) | safe refused (over-refusal) |', '|---|---|---|']
+    return L + [f"| {s} | {cell(q[s], 'refusal_rate')} | {cell(q[s], 'over_refusal_rate')} |" for s in sides] + ['']
+
 # %% ../nbs/10_report.ipynb #c014
 def report_markdown(r:dict)->str:
     "The human-readable report of a run."
@@ -99,14 +148,19 @@ def report_markdown(r:dict)->str:
         dci = f" [{100*p['delta_ci95'][0]:+.1f}, {100*p['delta_ci95'][1]:+.1f}]" if 'delta_ci95' in p else ''
         ece = f"{b['base']['ece']:.3f} → {b['tuned']['ece']:.3f}" if 'ece' in b['base'] else ''
         L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | {100*p.get('delta', 0):+.1f}{dci} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
+        if 'accuracy_norm' in b['base']:
+            L.append(f"| ↳ acc_norm (per-character) | {b['n']} | {_pct(b['base']['accuracy_norm'])} | {_pct(b['tuned']['accuracy_norm'])} | {100*(b['tuned']['accuracy_norm']-b['base']['accuracy_norm']):+.1f} | | | |")
+        if 'unparsed' in b['base']: L.append(f"| ↳ unreadable replies | {b['n']} | {b['base']['unparsed']} | {b['tuned']['unparsed']} | | | | |")
         for s_, x in (b.get('by_subject') or {}).items(): L.append(f"| ↳ {s_} | {x['n']} | {_pct(x['base'])} | {_pct(x['tuned'])} | {100*(x['tuned']-x['base']):+.1f} | | | |")
     L += ['', 'Accuracy is the share of items whose highest-probability option letter is the gold one; intervals are Wilson 95%; '
           'Δ is tuned − base in points with a paired bootstrap 95% interval; McNemar is the exact test on the items only one of the two got right; '
           'ECE is the expected calibration error of the option probabilities (reliability.png). '
           'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
+    L += freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal'))
+    L += data_checks_markdown(r)
     if g := r.get('generations'):
         L += ['## Side-by-side answers', '']
-        for x in g: L += [f"**Q:** {x['question']}", '', f"- **base:** {x['base']}", f"- **tuned:** {x['tuned']}", '']
+        for x in g: L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else []) + [f"- **base:** {x['base']}", f"- **tuned:** {x['tuned']}", '']
     return '\n'.join(L)
 
 # %% ../nbs/10_report.ipynb #c015

@@ -8,11 +8,12 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 from __future__ import annotations
 import json, math, time
 from pathlib import Path
-from .config import TrainConfig
+from .config import TrainConfig, PADDING_FREE_NEEDS_UNSLOTH
+from .core import ConfigError
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['MetricsLogger', 'read_metrics', 'sft_config', 'make_trainer', 'last_checkpoint', 'train']
+__all__ = ['MetricsLogger', 'read_metrics', 'sft_config', 'choose_padding_free', 'make_trainer', 'last_checkpoint', 'train']
 
 # %% ../nbs/07_train.ipynb #c005
 from transformers import TrainerCallback
@@ -20,17 +21,25 @@ from transformers import TrainerCallback
 class MetricsLogger(TrainerCallback):
     "Append a JSON line per log event to `path` (training loss, lr, tokens/s, memory)."
     def __init__(self, path): # metrics.jsonl
-        self.path, self._t, self._tok = Path(path), None, 0
+        self.path, self._t, self._tok, self._dev, self._hook = Path(path), None, 0, 0, None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-    def on_train_begin(self, args, state, control, **kw):
-        self._t, self._tok = time.perf_counter(), 0
+    def _count(self, module, args, kwargs):
+        if not module.training: return
+        mask, ids = kwargs.get('attention_mask'), kwargs.get('input_ids', args[0] if args else None)
+        if mask is not None: self._dev = self._dev + mask.sum()  # stays on the device: no synchronisation here
+        elif ids is not None: self._dev = self._dev + ids.numel()
+    def on_train_begin(self, args, state, control, model=None, **kw):
+        self._t, self._tok, self._dev = time.perf_counter(), 0, 0
+        if model is not None and self._hook is None: self._hook = model.register_forward_pre_hook(self._count, with_kwargs=True)
+    def on_train_end(self, args, state, control, **kw):
+        if self._hook is not None: self._hook.remove(); self._hook = None
     def on_log(self, args, state, control, logs=None, **kw):
         logs = logs or {}
         rec = dict(step=state.global_step, epoch=round(state.epoch or 0, 4))
         for k in ('loss', 'eval_loss', 'learning_rate', 'grad_norm', 'mean_token_accuracy', 'entropy'):
             if k in logs: rec['lr' if k == 'learning_rate' else k] = logs[k]
         if 'loss' not in rec and 'eval_loss' not in rec: return  # the end-of-training summary: not a step
-        now, tok = time.perf_counter(), int(logs.get('num_tokens', 0))  # TRL counts the non-padding tokens it trained on
+        now, tok = time.perf_counter(), int(self._dev)
         if 'loss' in rec and self._t is not None and now > self._t:
             rec['tokens'], rec['tokens_per_s'] = tok, round((tok - self._tok) / (now - self._t), 1)
             self._t, self._tok = now, tok
@@ -53,7 +62,8 @@ def sft_config(cfg:TrainConfig, # train section
                out_dir, # checkpoints folder
                precision:str='float32', # 'float32' | 'bfloat16' | 'float16'
                has_eval:bool=False, # a validation set is given
-               unsloth:bool=False): # the model came from Unsloth (it handles gradient checkpointing itself)
+               unsloth:bool=False, # the model came from Unsloth (it handles gradient checkpointing itself)
+               padding_free:bool|None=False): # from choose_padding_free (None: Unsloth decides)
     "TRL `SFTConfig` for `cfg` on this device."
     import torch
     from trl import SFTConfig
@@ -68,7 +78,17 @@ def sft_config(cfg:TrainConfig, # train section
         bf16=cuda and precision == 'bfloat16', fp16=cuda and precision == 'float16', use_cpu=not cuda,
         gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
         optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
-        report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False)
+        padding_free=padding_free, report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False)
+
+# %% ../nbs/07_train.ipynb #c016e
+def choose_padding_free(cfg:TrainConfig, # train section (padding_free)
+                        backend:str)->tuple: # 'hf' or 'unsloth'
+    "(value for SFTConfig.padding_free, reason): True/False, or None to let Unsloth decide."
+    if cfg.padding_free and backend != 'unsloth':
+        raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)
+    if cfg.padding_free is not None: return cfg.padding_free, f'batches: train.padding_free = {cfg.padding_free}'
+    if backend == 'unsloth': return None, 'batches: padded or padding-free as Unsloth chooses for this GPU (train.padding_free overrides)'
+    return False, 'batches: padded (the hf backend uses SDPA attention)'
 
 # %% ../nbs/07_train.ipynb #c010
 def _to_dataset(examples:list):
@@ -87,15 +107,18 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                  val_examples:list|None=None, # optional validation examples
                  callbacks:list|None=None, # extra TrainerCallbacks
                  backend:str='hf'): # 'unsloth' when the model came from Unsloth (it checkpoints by itself)
-    "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`."
+    "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`, batches as `choose_padding_free` says."
     from trl import SFTTrainer
     from transformers import set_seed
     set_seed(cfg.seed)
     run_dir = Path(run_dir)
-    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth')
-    return SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
-                      eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                      callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), *(callbacks or [])])
+    pf, why = choose_padding_free(cfg, backend)
+    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth', padding_free=pf)
+    tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
+                    eval_dataset=_to_dataset(val_examples) if val_examples else None,
+                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), *(callbacks or [])])
+    tr.medtune_padding = dict(padding_free=pf, reason=why)  # shown by the workflow, kept in state.json
+    return tr
 
 # %% ../nbs/07_train.ipynb #c012
 def last_checkpoint(run_dir)->str|None:

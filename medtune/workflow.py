@@ -10,11 +10,12 @@ import json, re, shutil, time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import ConfigError, atomic_write_json, atomic_write_text
-from .config import Config, save_config
+from .core import ConfigError, MedtuneError, atomic_write_json, atomic_write_text
+from .config import Config, save_config, PADDING_FREE_NEEDS_UNSLOTH
 from .env import env_report
 from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
+from .medical import prepare_data
 from .model import ResolvedModel, resolve_model
 
 # %% auto #0
@@ -56,6 +57,8 @@ class Prepared:
     benchmarks: dict
     model: ResolvedModel
     plan: dict|None = None # memory plan on a GPU (medtune.memory.plan_fit)
+    checks: dict|None = None # data checks (medtune.medical.prepare_data): contamination, phi, terminology; they go into report.json
+    freetext: list|None = None # held-out question/answer pairs for the free-text comparison (medtune.freetext.heldout_pairs)
 
 # %% ../nbs/11_workflow.ipynb #c009
 def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
@@ -70,19 +73,28 @@ def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
     return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3), budget_gib=round(plan.budget_gib, 3),
                                                                   changes=plan.changes, reason=plan.reason)
 
+# %% ../nbs/11_workflow.ipynb #c009h
+def _heldout(cfg:Config, train:list)->list|None:
+    "Held-out question/answer pairs for the free-text comparison: from eval.freetext, none of them a training question."
+    if not (cfg.eval.freetext and cfg.eval.freetext_n): return None
+    from medtune.freetext import heldout_pairs
+    return heldout_pairs(cfg.eval.freetext, [e['prompt'][-1]['content'] for e in train], cfg.eval.freetext_n, cfg.eval.seed)
+
 # %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
     "Check environment, data, benchmarks, model reference and (on a GPU) memory; no weights are loaded (except a first conversion of the embedded model)."
-    from medtune.evaluate import load_benchmark
+    from medtune.evaluate import load_benchmarks
     env = env_report(cfg.model.backend, cfg.model.dtype)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
-    exs = load_examples(cfg.data.train, cfg.data.max_rows, cfg.data.system_prompt, cfg.data.seed, cfg.data.on_error, cfg.data.shuffle_options)
+    if cfg.train.padding_free and env['backend'] != 'unsloth': raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)  # before data or weights load
+    exs, checks = prepare_data(cfg)  # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
-    bench = dict(load_benchmark(b, cfg.eval.n, cfg.eval.seed) for b in cfg.eval.benchmarks)
+    pairs = _heldout(cfg, train)
+    bench = load_benchmarks(cfg.eval)  # items (and k-shot examples) per benchmark
     model = resolve_model(cfg.model.name)
     cfg, plan = _fit_gpu(cfg, env, model) if env['gpu'] else (cfg, None)
-    return Prepared(cfg, env, train, val, bench, model, plan)
+    return Prepared(cfg, env, train, val, bench, model, plan, checks, pairs)
 
 # %% ../nbs/11_workflow.ipynb #c013
 def _versions(env:dict)->dict: return {k: v for k, v in env['versions'].items() if v}
@@ -108,10 +120,12 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState):
     state.end(params=counts)
     state.begin('train')
     trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, backend=be)
+    print(f"medtune: {trainer.medtune_padding['reason']}")
     summary = train(trainer)
     losses = [r['loss'] for r in read_metrics(run_dir/'metrics.jsonl') if 'loss' in r]
     summary.update(examples=len(p.train), val_examples=len(p.val), data_fingerprint=data_fingerprint(p.train),
-                   first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None, params=counts)
+                   first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None, params=counts,
+                   padding=trainer.medtune_padding)
     model = trainer.model
     del trainer; free_memory()  # the optimizer state and gradients are not needed for saving and evaluation
     state.end(global_step=summary['global_step'])
@@ -130,23 +144,28 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
 
 # %% ../nbs/11_workflow.ipynb #c017
 def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:dict|None=None)->dict:
-    "Score base vs tuned on every benchmark, add side-by-side answers, write the report."
-    from medtune.evaluate import compare, side_by_side
+    "Score base vs tuned on every benchmark, compare free-text answers and refusals, add side-by-side answers, write the report."
+    from medtune.evaluate import compare, side_by_side, describe_method
+    from medtune.freetext import compare_freetext, refusal_probe, load_probes
     from medtune.report import write_report
     state.begin('evaluate')
     if p.env['backend'] == 'unsloth':
         from unsloth import FastLanguageModel
         FastLanguageModel.for_inference(model)
     model.eval()
-    results, rows = compare(model, tok, p.benchmarks, p.cfg.eval.batch_size)
+    ev = p.cfg.eval
+    results, rows = compare(model, tok, p.benchmarks, ev.batch_size, ev.method, ev.styles, ev.max_new_tokens)
     atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
-    gens = side_by_side(model, tok, _questions(p, p.cfg.eval.generations), p.cfg.eval.max_new_tokens)
+    ft = compare_freetext(model, tok, p.freetext, ev.max_new_tokens, ev.batch_size) if p.freetext else None
+    rp = refusal_probe(model, tok, load_probes(), ev.max_new_tokens, ev.batch_size) if ev.refusal_probe else None
+    gens = ([{k: x.get(k, '') for k in ('question', 'reference', 'base', 'tuned')} for x in ft['items'][:ev.generations]] if ft
+            else side_by_side(model, tok, _questions(p, ev.generations), ev.max_new_tokens))
     state.end()
-    report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir), method='letter log-likelihood (one forward pass per item; '
-                  'probabilities renormalised over the option letters), chat template with generation prompt, zero-shot',
+    report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir), method=describe_method(ev.method, ev.shots),
+                  eval=dict(method=ev.method, shots=ev.shots, styles=ev.styles, dev=ev.dev),
                   model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note), backend=p.env['backend'],
                   precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed, memory_plan=p.plan,
-                  training=training, generations=gens, versions=_versions(p.env), stages=state.d['stages'])
+                  training=training, generations=gens, freetext=ft, refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
     return write_report(run_dir, report)
 
 # %% ../nbs/11_workflow.ipynb #c019
@@ -183,27 +202,38 @@ def run(cfg:Config, # validated config
         else: state.finish('failed', f'{type(e).__name__}: {e}')
         raise
 
+# %% ../nbs/11_workflow.ipynb #c019h
+def _heldout_for_adapter(cfg:Config)->list|None:
+    "The free-text pairs for a saved adapter: its training data is read again (same config, same seed) so none of it is used; None when it cannot be."
+    try:
+        exs, _ = prepare_data(cfg)
+        return _heldout(cfg, split_examples(exs, cfg.data.val_fraction, cfg.data.seed)[0])
+    except MedtuneError as e:
+        print(f"medtune: free-text comparison skipped: the training data cannot be read again to leave it out ({e})"); return None
+
 # %% ../nbs/11_workflow.ipynb #c025
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
                      out=None, # where report.json etc. go (default: <run>/eval-<time>)
                      model:str|None=None, # base model reference (default: the one it was trained on)
                      benchmarks:list|None=None, # benchmark specs (default: the run's eval.benchmarks)
                      n:int|None=None, # items per benchmark (default: the run's eval.n)
-                     batch_size:int|None=None)->dict: # prompts per forward pass
+                     batch_size:int|None=None, # prompts per forward pass
+                     method:str|None=None, # eval.method (default: the run's)
+                     shots:int|None=None)->dict: # eval.shots (default: the run's)
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta, load_adapter
-    from medtune.evaluate import load_benchmark
+    from medtune.evaluate import load_benchmarks
     from medtune.model import load_model
     from medtune.config import make_config
     adapter = Path(adapter)
     if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
     if not adapter.is_dir(): raise ConfigError(f"--adapter {adapter}: no such folder; pass RUN/adapter or a run directory")
     meta = read_adapter_meta(adapter)
-    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size).items() if v is not None}
+    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
     cfg = make_config(data={**{k: v for k, v in meta['config'].items() if k != 'preset'}, 'eval': {**meta['config']['eval'], **ev},
                             'model': {**meta['config']['model'], 'name': model or meta['base_model']}}, environ={})
     env = env_report(cfg.model.backend, cfg.model.dtype)
-    p = Prepared(cfg, env, [], [], dict(load_benchmark(b, cfg.eval.n, cfg.eval.seed) for b in cfg.eval.benchmarks), resolve_model(cfg.model.name))
+    p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=_heldout_for_adapter(cfg))
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
     if out.exists() and any(out.iterdir()): raise ConfigError(f"output directory {out} already exists and is not empty; choose another --out")
     created = not out.exists()

@@ -12,6 +12,8 @@ CASES = {
     'malformed_line': ('preset: cpu-demo\ndata:\n  train: [DATA/bad.jsonl]\n', 'bad.jsonl:3: invalid JSON'),
     'answer_not_option': ('preset: cpu-demo\ndata:\n  train: [DATA/mcq.jsonl]\n', "mcq.jsonl:2: answer 'E' is neither a letter nor the text of one of the options"),
     'unknown_benchmark': ('preset: cpu-demo\neval:\n  benchmarks: [medqa, usmle]\n', "unknown benchmark 'usmle'"),
+    'padding_free_on_hf': ('preset: cpu-demo\nmodel:\n  backend: hf\ntrain:\n  padding_free: true\n', 'train.padding_free: true needs the unsloth backend'),
+    'freetext_source_missing': ('preset: cpu-demo\neval:\n  freetext: DATA/qa_nope.jsonl\n', 'qa_nope.jsonl: file not found'),
     'unknown_model': ('preset: cpu-demo\nmodel:\n  name: someone/not-a-model-xyz\n', "model.name = 'someone/not-a-model-xyz'"),
 }
 

@@ -1,0 +1,202 @@
+#!/usr/bin/env python
+"""Agreement and speed: medtune's continuation scoring (`eval.method: continuation`) against lm-evaluation-harness on the same items.
+
+For each benchmark (full published files in ../shared/data), `--n` items are drawn with `--seed` (and `--shots` k-shot examples per
+question: MMLU's dev CSVs per subject, PubMedQA's non-test half, otherwise test items not evaluated). The very same items are written
+as local JSONL for lm-eval's own task formats (benchmarks/lm_eval_tasks/, whose prompt functions are imported from lm-eval), then
+
+  * lm-eval scores them: `simple_evaluate` with `HFLM(pretrained=<the cached HF folder of the embedded SmolLM2>, dtype=float32)`,
+    i.e. `lm_eval --model hf --model_args pretrained=...,dtype=float32 --device cpu --include_path benchmarks/lm_eval_tasks`;
+  * medtune scores them: `medtune.evaluate.score_continuation` on the same folder, float32.
+
+Both have their model loaded (and warmed up on two items) before the clock starts; the timed part is everything from items to
+scores (lm-eval: dataset load, prompts, requests, forwards; medtune: prompts, tokenisation, forwards). Written to --out:
+eval_agreement_<tag>.json (per benchmark: acc, acc_norm of both, differences in points, per-item agreement, identical prompts,
+largest log-likelihood difference, seconds, items/s, the speed ratio) and eval_agreement_<tag>.log (this run's output).
+
+    nice .venv/bin/python benchmarks/bench_eval.py --n 200                      # zero-shot, all four benchmarks
+    nice .venv/bin/python benchmarks/bench_eval.py --n 200 --shots 5 --benchmarks mmlu
+    nice .venv/bin/python benchmarks/bench_eval.py --n 200 --benchmarks mmlu_cont    # answer texts as choices: multi-token continuations
+"""
+import argparse, json, os, platform, random, sys, time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('HF_DATASETS_OFFLINE', '1'); os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = ROOT/'benchmarks'/'lm_eval_tasks'
+DATA = TASKS/'data'
+STYLE = {'medqa': 'medqa', 'medmcqa': 'medmcqa', 'pubmedqa': 'pubmedqa', 'mmlu': 'mmlu', 'mmlu_cont': 'mmlu_continuation'}  # benchmark -> lm-eval task format
+
+def sources(shared:Path)->dict:
+    "Where each benchmark's test items and k-shot pool come from."
+    return {'medqa': dict(test=shared/'medqa_usmle/test_4options.jsonl'), 'medmcqa': dict(test=shared/'medmcqa/dev_single_choice.jsonl'),
+            'pubmedqa': dict(test=shared/'pubmedqa/ori_pqal.json', split=shared/'pubmedqa/test_ground_truth.json'),
+            'mmlu': dict(test=shared/'mmlu_medical/test_medical_6subjects.jsonl', dev=shared/'mmlu_medical/dev'),
+            'mmlu_cont': dict(test=shared/'mmlu_medical/test_medical_6subjects.jsonl', dev=shared/'mmlu_medical/dev')}  # the answer texts as choices
+
+def select(name:str, src:dict, n:int, seed:int, k:int)->tuple:
+    "(items with their shots, the k-shot pool, a note on where the shots come from)."
+    from medtune.evaluate import read_items, draw_shots
+    every = read_items(src['test'])
+    if 'split' in src:  # PubMedQA: the official test half; the other half is the shot pool
+        gt = json.loads(Path(src['split']).read_text())
+        test, pool, where = [x for x in every if str(x['id']) in gt], [x for x in every if str(x['id']) not in gt], 'PubMedQA non-test half'
+        assert len(test) == len(gt) and all(x['options'][x['answer']] == gt[str(x['id'])] for x in test)
+    else: test, pool, where = every, None, None
+    idx = sorted(random.Random(seed).sample(range(len(test)), min(n, len(test))))
+    items = [test[i] for i in idx]
+    if pool is None and 'dev' in src: pool, where = read_items(src['dev']), f"{src['dev']} (per subject)"
+    if pool is None: keep = set(idx); pool, where = [x for i, x in enumerate(test) if i not in keep], 'test items not evaluated'
+    return draw_shots(items, pool, k, seed, where), pool, where
+
+def lm_doc(item:dict, style:str)->dict:
+    "The item in the field layout of lm-eval's task for `style`."
+    opts, gold = list(item['options'].values()), list(item['options']).index(item['answer'])
+    if style == 'medqa': return dict(sent1=item['question'], **{f'ending{i}': o for i, o in enumerate(opts)}, label=gold)
+    if style == 'medmcqa': return dict(question=item['question'], opa=opts[0], opb=opts[1], opc=opts[2], opd=opts[3], cop=gold)
+    if style == 'pubmedqa': return dict(QUESTION=item['question'], CONTEXTS=[item['context']], final_decision=item['options'][item['answer']])
+    return dict(question=item['question'], choices=opts, answer=gold, subject=item['subject'])
+
+def write_jsonl(path:Path, rows:list):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows))
+
+def write_tasks(name:str, items:list, pool:list)->list:
+    "Write the lm-eval data files for `items` (the shots of each task in order as its dev split); returns [(task, item indices)]."
+    style = STYLE[name]
+    groups = {}
+    for i, it in enumerate(items): groups.setdefault(it.get('subject') if name.startswith('mmlu') else None, []).append(i)
+    out = []
+    for subj, idx in groups.items():
+        base = f'{name}_{subj}' if subj else name
+        shots = items[idx[0]].get('shots') or [next(p for p in pool if not subj or p.get('subject') == subj)]  # 0-shot: one unused row
+        write_jsonl(DATA/f'{base}_test.jsonl', [lm_doc(items[i], style) for i in idx])
+        write_jsonl(DATA/f'{base}_dev.jsonl', [lm_doc(s, style) for s in shots])
+        out.append((f'medtune_{base}', idx))
+    return out
+
+def first_max(xs:list)->int: return max(range(len(xs)), key=xs.__getitem__)
+
+def run_lm_eval(lm, tasks:list, k:int, tm, limit:int|None=None)->tuple:
+    "lm-eval on the tasks: (seconds, {task: samples}, {task: reported metrics})."
+    from lm_eval import simple_evaluate
+    t = time.perf_counter()
+    res = simple_evaluate(model=lm, tasks=[t_ for t_, _ in tasks], num_fewshot=k, task_manager=tm, log_samples=True, bootstrap_iters=0,
+                          verbosity='ERROR', limit=limit)
+    return time.perf_counter() - t, res['samples'], res['results']
+
+def lm_eval_rows(samples:dict, tasks:list, n:int)->list:
+    "Per item (in medtune's order): lm-eval's context, log-likelihoods, acc and acc_norm."
+    rows = [None] * n
+    for task, idx in tasks:
+        for s in samples[task]:
+            args = s['arguments']
+            ctx = (args[0][0] if isinstance(args[0], (list, tuple)) else args['gen_args_0']['arg_0'])
+            rows[idx[s['doc_id']]] = dict(context=ctx, lls=[float(r[0]) for r in s['filtered_resps']], acc=float(s['acc']), acc_norm=float(s['acc_norm']))
+    assert all(rows), 'lm-eval returned fewer samples than items'
+    return rows
+
+def medtune_rows(model, tok, items:list, style:str, bs:int)->tuple:
+    "(seconds, per item: context, log-likelihoods, acc, acc_norm) for medtune's continuation scoring."
+    from medtune.evaluate import score_continuation, lm_context
+    t = time.perf_counter()
+    sc = score_continuation(model, tok, items, style, bs)
+    dt = time.perf_counter() - t
+    rows = []
+    for it, s in zip(items, sc):
+        gold = list(it['options']).index(it['answer'])
+        rows.append(dict(context=lm_context(it, style), lls=s['lls'], acc=float(first_max(s['lls']) == gold),
+                         acc_norm=float(first_max([x / n for x, n in zip(s['lls'], s['lens'])]) == gold)))
+    return dt, rows
+
+def compare_rows(mt:list, le:list)->dict:
+    "Accuracies of both, their differences in points, and how closely the per-item results agree."
+    n = len(mt); mean = lambda rows, key: sum(r[key] for r in rows) / n
+    d = {f'{m}_{e}': mean(rows, m) for m in ('acc', 'acc_norm') for e, rows in (('medtune', mt), ('lm_eval', le))}
+    d.update(acc_diff_points=100 * (d['acc_medtune'] - d['acc_lm_eval']), acc_norm_diff_points=100 * (d['acc_norm_medtune'] - d['acc_norm_lm_eval']),
+             same_acc_items=sum(a['acc'] == b['acc'] for a, b in zip(mt, le)), same_acc_norm_items=sum(a['acc_norm'] == b['acc_norm'] for a, b in zip(mt, le)),
+             same_prediction_items=sum(first_max(a['lls']) == first_max(b['lls']) for a, b in zip(mt, le)),
+             identical_prompts=sum(a['context'] == b['context'] for a, b in zip(mt, le)),
+             max_abs_ll_diff=max(abs(x - y) for a, b in zip(mt, le) for x, y in zip(a['lls'], b['lls'])))
+    d['agree_within_half_point'] = abs(d['acc_diff_points']) <= 0.5 and abs(d['acc_norm_diff_points']) <= 0.5
+    return d
+
+class Tee:
+    "Write to the terminal and the log file."
+    def __init__(self, path): self.f, self.o = open(path, 'w'), sys.stdout
+    def write(self, s): self.o.write(s); self.f.write(s); self.f.flush()
+    def flush(self): self.o.flush(); self.f.flush()
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--benchmarks', default='medqa,medmcqa,pubmedqa,mmlu')
+    ap.add_argument('--n', type=int, default=200, help='items per benchmark')
+    ap.add_argument('--shots', type=int, default=0)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--batch-size', type=int, default=8, help="medtune's questions per forward (eval.batch_size default)")
+    ap.add_argument('--lm-eval-batch-sizes', default='8,1', help='lm-eval runs, one per batch size (1 is its default)')
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--threads', type=int, default=0, help='torch threads (0 = torch default)')
+    ap.add_argument('--shared', default=str(ROOT.parent/'shared'/'data'))
+    ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'))
+    ap.add_argument('--tag', default=None)
+    a = ap.parse_args(argv)
+    os.chdir(ROOT)  # the task YAMLs name their data files relative to the repository root
+    import torch, transformers, lm_eval
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+    from medtune.model import embedded_model_dir, load_tokenizer
+    from transformers import AutoModelForCausalLM
+    if a.threads: torch.set_num_threads(a.threads)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    tag = a.tag or f"{a.shots}shot_n{a.n}_{a.device}"
+    sys.stdout = Tee(out/f'eval_agreement_{tag}.log')
+    names = [b.strip() for b in a.benchmarks.split(',') if b.strip()]
+    folder = str(embedded_model_dir(verbose=False))
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  bench_eval {' '.join(sys.argv[1:])}\nmodel folder {folder}; device {a.device}; "
+          f"torch threads {torch.get_num_threads()}; load average {os.getloadavg()}")
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).to(a.device).eval()
+    tok = load_tokenizer(folder)
+    lms = {bs: HFLM(pretrained=folder, dtype='float32', device=a.device, batch_size=bs) for bs in map(int, a.lm_eval_batch_sizes.split(','))}
+    tm = TaskManager(include_path=str(TASKS))
+    src, results, warm = sources(Path(a.shared)), {}, set()
+    for name in names:
+        items, pool, where = select(name, src[name], a.n, a.seed, a.shots)
+        tasks, style = write_tasks(name, items, pool), STYLE[name]
+        medtune_rows(model, tok, items[:2], style, a.batch_size)   # warm-up (untimed)
+        dt_m, mt = medtune_rows(model, tok, items, style, a.batch_size)
+        r = dict(n=len(items), shots=a.shots, shots_from=where if a.shots else None, style=style, lm_eval_tasks=[t for t, _ in tasks],
+                 medtune=dict(batch_size=a.batch_size, seconds=round(dt_m, 2), items_per_s=round(len(items) / dt_m, 3)), lm_eval={})
+        print(f"\n[{name}] {len(items)} items, {a.shots}-shot; medtune {dt_m:.1f} s ({len(items) / dt_m:.2f} items/s)")
+        for bs, lm in lms.items():
+            if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2)  # warm-up (untimed)
+            dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm)
+            le = lm_eval_rows(samples, tasks, len(items))
+            c = compare_rows(mt, le)
+            rep = {t: {m: reported[t].get(f'{m},none') for m in ('acc', 'acc_norm')} for t, _ in tasks}
+            r['lm_eval'][f'batch_size_{bs}'] = dict(seconds=round(dt_l, 2), items_per_s=round(len(items) / dt_l, 3),
+                                                    speed_ratio_medtune_over_lm_eval=round(dt_l / dt_m, 2), reported=rep, **c)
+            print(f"  lm-eval batch {bs}: {dt_l:.1f} s ({len(items) / dt_l:.2f} items/s) -> medtune {dt_l / dt_m:.2f}x faster | "
+                  f"acc {100 * c['acc_medtune']:.2f} vs {100 * c['acc_lm_eval']:.2f} ({c['acc_diff_points']:+.2f}) | acc_norm {100 * c['acc_norm_medtune']:.2f} vs "
+                  f"{100 * c['acc_norm_lm_eval']:.2f} ({c['acc_norm_diff_points']:+.2f}) | same prediction {c['same_prediction_items']}/{len(items)} | "
+                  f"identical prompts {c['identical_prompts']}/{len(items)} | max |ll diff| {c['max_abs_ll_diff']:.2e}")
+        results[name] = r
+    tot_items = sum(r['n'] for r in results.values())
+    summary = dict(items=tot_items, medtune_items_per_s=round(tot_items / sum(r['medtune']['seconds'] for r in results.values()), 3))
+    for bs in lms:
+        sl = sum(r['lm_eval'][f'batch_size_{bs}']['seconds'] for r in results.values())
+        summary[f'lm_eval_batch_size_{bs}'] = dict(items_per_s=round(tot_items / sl, 3),
+                                                  speed_ratio_medtune_over_lm_eval=round(sl / sum(r['medtune']['seconds'] for r in results.values()), 2),
+                                                  all_agree_within_half_point=all(r['lm_eval'][f'batch_size_{bs}']['agree_within_half_point'] for r in results.values()))
+    rec = dict(date=f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}", command=' '.join(sys.argv), model='embedded:smollm2-135m-instruct (float32)',
+               model_folder=folder, device=a.device if a.device != 'cpu' else f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+               torch_threads=torch.get_num_threads(), load_average_end=os.getloadavg(), seed=a.seed, shots=a.shots,
+               versions=dict(torch=torch.__version__, transformers=transformers.__version__, lm_eval=lm_eval.__version__, python=platform.python_version()),
+               timing="wall-clock from items to scores with the model loaded and warmed up; lm-eval: simple_evaluate (dataset load, prompts, requests, forwards)",
+               summary=summary, benchmarks=results)
+    (out/f'eval_agreement_{tag}.json').write_text(json.dumps(rec, indent=1))
+    print(f"\nsummary: {json.dumps(summary)}\nwrote {out/f'eval_agreement_{tag}.json'}")
+    return 0 if all(v['all_agree_within_half_point'] for k, v in summary.items() if k.startswith('lm_eval_')) else 1
+
+if __name__ == '__main__': sys.exit(main())

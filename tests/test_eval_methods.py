@@ -1,0 +1,68 @@
+"Continuation scoring (eval.method: continuation) against a naive computation on the real embedded model: one full forward per (question, choice), no batching, padding, prefix sharing or cache."
+import pytest, torch
+from medtune.config import ModelConfig, EMBEDDED_MODEL
+from medtune.model import resolve_model, load_model
+from medtune.evaluate import (load_benchmark, draw_shots, lm_context, doc_choices, lm_requests, prefix_groups, model_max_length,
+                              score_continuation, summarize)
+
+@pytest.fixture(scope='module')
+def lm():
+    torch.set_num_threads(2)
+    model, tok = load_model(resolve_model(EMBEDDED_MODEL), ModelConfig(load_in_4bit=False))
+    return model.eval(), tok
+
+def naive_lls(model, tok, item, style):
+    "Summed log-prob of ' ' + choice after the context, one unbatched full forward per choice."
+    ctx = lm_context(item, style)
+    cids = tok(ctx)['input_ids']
+    out = []
+    for ch in doc_choices(item, style):
+        cont = tok(ctx + ' ' + ch)['input_ids'][len(cids):]
+        with torch.no_grad(): lp = model(input_ids=torch.tensor([cids + cont[:-1]])).logits[0].float().log_softmax(-1)
+        out.append(sum(lp[len(cids) - 1 + j, t].item() for j, t in enumerate(cont)))
+    return out
+
+def argmax(xs): return max(range(len(xs)), key=xs.__getitem__)
+
+def items_ck():
+    "Four short MMLU clinical-knowledge items sharing one 1-shot prefix, and a made-up item whose long option wins only per character."
+    every = {it['id']: it for it in load_benchmark('mmlu_medical')[1]}
+    its = draw_shots([every[i] for i in (488, 490, 614, 729)], [every[537]], 1)
+    made = dict(id='made', question='The capital of France is', answer='B', subject='clinical_knowledge',
+                options={'A': 'Lyon', 'B': 'Paris, the largest city of France, on the river Seine'})
+    return its + [made]
+
+def test_continuation_matches_naive_multi_token(lm):
+    model, tok = lm
+    its, style = items_ck(), 'mmlu_continuation'
+    reqs = lm_requests(tok, its, style, model_max_length(model, tok))
+    assert any(len(c) > 1 for _, cs in reqs for c in cs)                            # the cache-continuation path runs
+    assert prefix_groups([r[0] for r in reqs])[0][0] >= 32                          # ... and the shared-prefix path
+    got = score_continuation(model, tok, its, style, batch_size=3)
+    want = [naive_lls(model, tok, it, style) for it in its]
+    for g, w in zip(got, want): assert g['lls'] == pytest.approx(w, abs=2e-3)
+    s = summarize(its, [g['probs'] for g in got], [g['probs_norm'] for g in got])
+    opts = [list(it['options']) for it in its]
+    assert s['predictions'] == [o[argmax(w)] for o, w in zip(opts, want)]
+    lens = [[len(c) for c in doc_choices(it, style)] for it in its]
+    assert s['predictions_norm'] == [o[argmax([x / n for x, n in zip(w, L)])] for o, w, L in zip(opts, want, lens)]
+    assert s['predictions'][-1] == 'A' and s['predictions_norm'][-1] == 'B'          # acc_norm is not acc where lengths differ
+    assert s['accuracy_norm'] != s['accuracy']
+
+def test_continuation_matches_naive_letters(lm):
+    model, tok = lm
+    every = {it['id']: it for it in load_benchmark('mmlu_medical')[1]}
+    its = [every[i] for i in (7304, 1300, 231)]
+    got = score_continuation(model, tok, its, 'mmlu', batch_size=2)
+    for g, it in zip(got, its):
+        assert g['lls'] == pytest.approx(naive_lls(model, tok, it, 'mmlu'), abs=2e-3)
+        assert g['lens'] == [1.0] * 4 and g['probs_norm'] == pytest.approx(g['probs'])  # one-letter choices: acc_norm == acc
+
+def test_eval_command_kshot_error(demo_run, tmp_path):
+    "`medtune eval --method continuation --shots` reaches the benchmarks: too few examples left for k-shot stop it before any weights load, naming the field."
+    from conftest import medtune
+    out, _, _ = demo_run
+    bad = medtune('eval', '--adapter', out, '--benchmarks', 'medqa', '--n', '99', '--method', 'continuation', '--shots', '2', '--out', tmp_path/'ev')
+    assert bad.returncode == 2 and 'eval.shots = 2: medqa: the items not evaluated' in bad.stderr and not (tmp_path/'ev').exists()
+    bad = medtune('eval', '--adapter', out, '--method', 'mc2', '--out', tmp_path/'ev')
+    assert bad.returncode == 2 and "invalid choice: 'mc2'" in bad.stderr
