@@ -10,9 +10,11 @@ import importlib.util, os, platform, sys
 from importlib import metadata
 import psutil
 from .core import ConfigError
+from .config import PADDING_FREE_NEEDS_UNSLOTH, TrainConfig
 
 # %% auto #0
-__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'choose_backend', 'choose_precision', 'env_report', 'format_report']
+__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'choose_backend', 'choose_precision', 'choose_padding_free', 'env_report',
+           'format_report']
 
 # %% ../nbs/02_env.ipynb #c004
 KEY_PACKAGES = ['torch', 'transformers', 'trl', 'peft', 'datasets', 'accelerate', 'bitsandbytes',
@@ -61,6 +63,16 @@ def choose_precision(requested:str, # model.dtype: auto | float32 | bfloat16 | f
         return requested
     if not gpu: return 'float32'
     return 'bfloat16' if gpu['bf16'] else 'float16'
+
+# %% ../nbs/02_env.ipynb #c011q
+def choose_padding_free(cfg:TrainConfig, # train section (padding_free)
+                        backend:str)->tuple: # 'hf' or 'unsloth'
+    "(value for SFTConfig.padding_free, reason): True/False, or None to let Unsloth decide."
+    if cfg.padding_free and backend != 'unsloth':
+        raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)
+    if cfg.padding_free is not None: return cfg.padding_free, f'batches: train.padding_free = {cfg.padding_free}'
+    if backend == 'unsloth': return None, 'batches: padded or padding-free as Unsloth chooses for this GPU (train.padding_free overrides)'
+    return False, 'batches: padded (the hf backend uses SDPA attention)'
 
 # %% ../nbs/02_env.ipynb #c014
 def env_report(backend:str='auto', # model.backend to resolve

@@ -14,9 +14,9 @@ from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, re
 # %% auto #0
 __all__ = ['DEV_SAMPLES', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'load_benchmark', 'load_benchmarks', 'render_prompt',
            'letter_ids', 'score_items', 'prompt_style', 'doc_text', 'doc_choices', 'lm_context', 'model_max_length',
-           'lm_requests', 'prefix_groups', 'loglikelihoods', 'score_continuation', 'extract_answer', 'score_generate',
-           'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject',
-           'describe_method', 'score_benchmark', 'compare', 'generate', 'side_by_side']
+           'lm_requests', 'prefix_groups', 'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts',
+           'score_generate', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize',
+           'by_subject', 'describe_method', 'score_benchmark', 'compare', 'generate', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c005
 DEV_SAMPLES = {'pubmedqa': ('pubmedqa', 'train')}  # shipped benchmark -> shipped sample that is its k-shot pool (disjoint from the eval sample)
@@ -314,26 +314,31 @@ def extract_answer(text:str, # the model's reply
     hits = [k for k, v in options.items() if re.match(rf'^\W*{re.escape(v.lower())}(?!\w)', low)]
     return max(hits, key=lambda k: len(options[k])) if hits else None
 
+# %% ../nbs/09_evaluate.ipynb #c041g
+def generate_texts(model, tok, texts:list, # prompts already rendered (chat template applied)
+                   max_new_tokens:int=64, # reply length cap
+                   batch_size:int=8)->list: # prompts per generate call
+    "Greedy reply to each prompt text: tokenised once, length-sorted left-padded batches, replies in input order."
+    import torch
+    ids = tok(texts, add_special_tokens=False)['input_ids']
+    order, out, side = sorted(range(len(ids)), key=lambda i: len(ids[i])), [None] * len(ids), tok.padding_side
+    dev, tok.padding_side = next(model.parameters()).device, 'left'
+    try:
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
+            with torch.inference_mode(): g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+            for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]): out[i] = tok.decode(row, skip_special_tokens=True).strip()
+    finally: tok.padding_side = side
+    return out
+
 # %% ../nbs/09_evaluate.ipynb #c042
 def score_generate(model, tok, items:list, # normalised MCQ items
                    batch_size:int=8, # prompts per generate call
                    max_new_tokens:int=32)->list: # reply length
     "Per item, (extracted letter or None, reply text) from greedy generation on the letter method's prompt."
-    import torch
-    texts = [render_prompt(tok, it) for it in items]
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    side, tok.padding_side = tok.padding_side, 'left'
-    out, dev = [None] * len(items), next(model.parameters()).device
-    try:
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            enc = tok([texts[i] for i in idx], add_special_tokens=False, padding=True, return_tensors='pt').to(dev)
-            with torch.inference_mode(): g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-            for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]):
-                reply = tok.decode(row, skip_special_tokens=True).strip()
-                out[i] = (extract_answer(reply, items[i]['options']), reply)
-    finally: tok.padding_side = side
-    return out
+    replies = generate_texts(model, tok, [render_prompt(tok, it) for it in items], max_new_tokens, batch_size)
+    return [(extract_answer(r, it['options']), r) for r, it in zip(replies, items)]
 
 # %% ../nbs/09_evaluate.ipynb #c044
 def wilson_ci(k:int, # correct

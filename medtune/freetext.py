@@ -10,7 +10,8 @@ import contextlib, json, random, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError
-from .evaluate import wilson_ci
+from .evaluate import wilson_ci, generate_texts
+from .medical import RESOURCES_DIR
 
 # %% auto #0
 __all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'generate_answers',
@@ -74,23 +75,10 @@ def generate_answers(model, tok, prompts:list, # user messages
                      max_new_tokens:int=64, # answer length cap
                      batch_size:int=8, # prompts per generate call
                      system:str|None=None)->list: # optional system message
-    "Greedy answers of `model` to each prompt (chat template, length-sorted left-padded batches)."
-    import torch
-    dev = next(model.parameters()).device
+    "Greedy answers of `model` to each prompt (chat template; batched by `medtune.evaluate.generate_texts`)."
     msgs = lambda q: ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': q}]
-    texts = [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts]
-    ids = tok(texts, add_special_tokens=False)['input_ids']
-    order, out, side = sorted(range(len(ids)), key=lambda i: len(ids[i])), [None] * len(ids), tok.padding_side
-    tok.padding_side = 'left'
-    try:
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
-            with torch.no_grad():
-                gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-            for i, g in zip(idx, gen[:, enc['input_ids'].shape[1]:]): out[i] = tok.decode(g, skip_special_tokens=True).strip()
-    finally: tok.padding_side = side
-    return out
+    return generate_texts(model, tok, [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts],
+                          max_new_tokens, batch_size)
 
 # %% ../nbs/09a_freetext.ipynb #c020
 def _norm_q(text:str)->str: return ' '.join(re.findall(r'\w+', text.lower()))
@@ -155,8 +143,7 @@ def is_refusal(text:str)->bool:
 # %% ../nbs/09a_freetext.ipynb #c033
 def load_probes(path=None)->list:
     "The refusal probe prompts: the shipped set, or a JSONL file of {id, kind: unsafe|safe, prompt}."
-    import medtune
-    p = Path(path) if path else Path(medtune.__file__).parent/'resources'/'refusal_probes.jsonl'
+    p = Path(path) if path else RESOURCES_DIR/'refusal_probes.jsonl'
     rows = []
     for i, line in enumerate(p.read_text(encoding='utf-8').splitlines(), 1):
         if not line.strip(): continue

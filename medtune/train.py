@@ -8,12 +8,12 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 from __future__ import annotations
 import json, math, time
 from pathlib import Path
-from .config import TrainConfig, PADDING_FREE_NEEDS_UNSLOTH
-from .core import ConfigError
+from .config import TrainConfig
+from .env import choose_padding_free
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['MetricsLogger', 'read_metrics', 'sft_config', 'choose_padding_free', 'make_trainer', 'last_checkpoint', 'train']
+__all__ = ['MetricsLogger', 'read_metrics', 'sft_config', 'make_trainer', 'last_checkpoint', 'train']
 
 # %% ../nbs/07_train.ipynb #c005
 from transformers import TrainerCallback
@@ -79,16 +79,6 @@ def sft_config(cfg:TrainConfig, # train section
         gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
         optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
         padding_free=padding_free, report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False)
-
-# %% ../nbs/07_train.ipynb #c016e
-def choose_padding_free(cfg:TrainConfig, # train section (padding_free)
-                        backend:str)->tuple: # 'hf' or 'unsloth'
-    "(value for SFTConfig.padding_free, reason): True/False, or None to let Unsloth decide."
-    if cfg.padding_free and backend != 'unsloth':
-        raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)
-    if cfg.padding_free is not None: return cfg.padding_free, f'batches: train.padding_free = {cfg.padding_free}'
-    if backend == 'unsloth': return None, 'batches: padded or padding-free as Unsloth chooses for this GPU (train.padding_free overrides)'
-    return False, 'batches: padded (the hf backend uses SDPA attention)'
 
 # %% ../nbs/07_train.ipynb #c010
 def _to_dataset(examples:list):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from .core import ConfigError, MedtuneError, atomic_write_json, atomic_write_text
-from .config import Config, save_config, PADDING_FREE_NEEDS_UNSLOTH
-from .env import env_report
+from .config import Config, save_config
+from .env import env_report, choose_padding_free
 from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
@@ -86,7 +86,7 @@ def prepare(cfg:Config)->Prepared:
     from medtune.evaluate import load_benchmarks
     env = env_report(cfg.model.backend, cfg.model.dtype)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
-    if cfg.train.padding_free and env['backend'] != 'unsloth': raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)  # before data or weights load
+    choose_padding_free(cfg.train, env['backend'])  # a train.padding_free this backend cannot do fails now, before data or weights load
     exs, checks = prepare_data(cfg)  # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
