@@ -110,6 +110,24 @@ def medtune_rows(model, tok, items:list, style:str, bs:int)->tuple:
                          acc_norm=float(first_max([x / n for x, n in zip(s['lls'], s['lens'])]) == gold)))
     return dt, rows
 
+def floor_seconds(model, tok, items:list, style:str, bs:int)->tuple:
+    """(seconds, context tokens): only the transformer body's forward over every item's context (no tokenisation, no output layer,
+    no log-softmax, no key/value cache kept), in medtune's length-sorted batches. Any exact scorer in the same precision must at least run every context token
+    through the body once, so lm-eval's seconds / these seconds bounds the speed-up any such scorer could show over lm-eval here."""
+    import torch
+    from medtune.evaluate import lm_requests, model_max_length
+    ctx = sorted((r[0] for r in lm_requests(tok, items, style, model_max_length(model, tok))), key=len)
+    batches = []
+    for s in range(0, len(ctx), bs):
+        b = ctx[s:s + bs]; L = max(map(len, b))
+        ids, m = torch.zeros(len(b), L, dtype=torch.long), torch.zeros(len(b), L, dtype=torch.long)
+        for i, x in enumerate(b): ids[i, L - len(x):] = torch.tensor(x); m[i, L - len(x):] = 1
+        batches.append((ids.to(model.device), m.to(model.device)))
+    t = time.perf_counter()
+    with torch.inference_mode():
+        for ids, m in batches: model.model(input_ids=ids, attention_mask=m, use_cache=False)
+    return time.perf_counter() - t, sum(map(len, ctx))
+
 def compare_rows(mt:list, le:list)->dict:
     "Accuracies of both, their differences in points, and how closely the per-item results agree."
     n = len(mt); mean = lambda rows, key: sum(r[key] for r in rows) / n
@@ -141,6 +159,7 @@ def main(argv=None):
     ap.add_argument('--shared', default=str(ROOT.parent/'shared'/'data'))
     ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'))
     ap.add_argument('--tag', default=None)
+    ap.add_argument('--floor', action='store_true', help="also time the transformer body alone on the same contexts: the bound on any exact scorer's speed")
     a = ap.parse_args(argv)
     os.chdir(ROOT)  # the task YAMLs name their data files relative to the repository root
     import torch, transformers, lm_eval
@@ -166,9 +185,12 @@ def main(argv=None):
         tasks, style = write_tasks(name, items, pool), STYLE[name]
         medtune_rows(model, tok, items[:2], style, a.batch_size)   # warm-up (untimed)
         dt_m, mt = medtune_rows(model, tok, items, style, a.batch_size)
+        dt_f, ntok = floor_seconds(model, tok, items, style, a.batch_size) if a.floor else (None, None)
         r = dict(n=len(items), shots=a.shots, shots_from=where if a.shots else None, style=style, lm_eval_tasks=[t for t, _ in tasks],
-                 medtune=dict(batch_size=a.batch_size, seconds=round(dt_m, 2), items_per_s=round(len(items) / dt_m, 3)), lm_eval={})
-        print(f"\n[{name}] {len(items)} items, {a.shots}-shot; medtune {dt_m:.1f} s ({len(items) / dt_m:.2f} items/s)")
+                 medtune=dict(batch_size=a.batch_size, seconds=round(dt_m, 2), items_per_s=round(len(items) / dt_m, 3)), lm_eval={},
+                 **(dict(floor=dict(seconds=round(dt_f, 2), context_tokens=ntok, what='transformer body forward over the contexts only')) if a.floor else {}))
+        print(f"\n[{name}] {len(items)} items, {a.shots}-shot; medtune {dt_m:.1f} s ({len(items) / dt_m:.2f} items/s)"
+              + (f"; body-forward floor {dt_f:.1f} s for {ntok} context tokens (medtune = {dt_m / dt_f:.2f}x the floor)" if a.floor else ''))
         for bs, lm in lms.items():
             if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2)  # warm-up (untimed)
             dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm)
@@ -176,11 +198,13 @@ def main(argv=None):
             c = compare_rows(mt, le)
             rep = {t: {m: reported[t].get(f'{m},none') for m in ('acc', 'acc_norm')} for t, _ in tasks}
             r['lm_eval'][f'batch_size_{bs}'] = dict(seconds=round(dt_l, 2), items_per_s=round(len(items) / dt_l, 3),
-                                                    speed_ratio_medtune_over_lm_eval=round(dt_l / dt_m, 2), reported=rep, **c)
+                                                    speed_ratio_medtune_over_lm_eval=round(dt_l / dt_m, 2), reported=rep, **c,
+                                                    **(dict(max_possible_ratio_exact=round(dt_l / dt_f, 2)) if a.floor else {}))
             print(f"  lm-eval batch {bs}: {dt_l:.1f} s ({len(items) / dt_l:.2f} items/s) -> medtune {dt_l / dt_m:.2f}x faster | "
                   f"acc {100 * c['acc_medtune']:.2f} vs {100 * c['acc_lm_eval']:.2f} ({c['acc_diff_points']:+.2f}) | acc_norm {100 * c['acc_norm_medtune']:.2f} vs "
                   f"{100 * c['acc_norm_lm_eval']:.2f} ({c['acc_norm_diff_points']:+.2f}) | same prediction {c['same_prediction_items']}/{len(items)} | "
-                  f"identical prompts {c['identical_prompts']}/{len(items)} | max |ll diff| {c['max_abs_ll_diff']:.2e}")
+                  f"identical prompts {c['identical_prompts']}/{len(items)} | max |ll diff| {c['max_abs_ll_diff']:.2e}"
+                  + (f" | lm-eval = {dt_l / dt_f:.2f}x the floor (the most any exact scorer could gain)" if a.floor else ''))
         results[name] = r
     tot_items = sum(r['n'] for r in results.values())
     summary = dict(items=tot_items, medtune_items_per_s=round(tot_items / sum(r['medtune']['seconds'] for r in results.values()), 3))
@@ -188,7 +212,9 @@ def main(argv=None):
         sl = sum(r['lm_eval'][f'batch_size_{bs}']['seconds'] for r in results.values())
         summary[f'lm_eval_batch_size_{bs}'] = dict(items_per_s=round(tot_items / sl, 3),
                                                   speed_ratio_medtune_over_lm_eval=round(sl / sum(r['medtune']['seconds'] for r in results.values()), 2),
-                                                  all_agree_within_half_point=all(r['lm_eval'][f'batch_size_{bs}']['agree_within_half_point'] for r in results.values()))
+                                                  all_agree_within_half_point=all(r['lm_eval'][f'batch_size_{bs}']['agree_within_half_point'] for r in results.values()),
+                                                  **(dict(max_possible_ratio_exact=round(sl / sum(r['floor']['seconds'] for r in results.values()), 2)) if a.floor else {}))
+    if a.floor: summary['floor_seconds'] = round(sum(r['floor']['seconds'] for r in results.values()), 2)
     rec = dict(date=f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}", command=' '.join(sys.argv), model='embedded:smollm2-135m-instruct (float32)',
                model_folder=folder, device=a.device if a.device != 'cpu' else f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                torch_threads=torch.get_num_threads(), load_average_end=os.getloadavg(), seed=a.seed, shots=a.shots,

@@ -26,9 +26,10 @@ def _parser():
     t.add_argument('--out', help='run directory (default: output.dir or runs/<tag>-<time>)')
     t.add_argument('--resume', action='store_true', help='continue an interrupted run directory from its last checkpoint')
     t.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base on any benchmark')
-    e = sub.add_parser('eval', help='compare base vs tuned for a saved adapter')
-    e.add_argument('--adapter', required=True, help='RUN/adapter folder (or the run directory)')
-    e.add_argument('--model', help='base model reference (default: the one the adapter was trained on)')
+    e = sub.add_parser('eval', help='compare base vs tuned for a saved adapter, or evaluate a model alone (--model without --adapter)')
+    e.add_argument('--adapter', help='RUN/adapter folder (or the run directory); without it, --model is evaluated alone')
+    e.add_argument('--model', help='model reference (hub id, folder, embedded:NAME); with --adapter: its base (default: the one it was trained on)')
+    e.add_argument('--load-in-4bit', action='store_true', help='without --adapter: score the 4-bit (nf4) quantised model instead of full precision')
     e.add_argument('--benchmarks', help='comma-separated: medqa,pubmedqa,mmlu_medical,medmcqa or NAME=file.jsonl')
     e.add_argument('--n', type=int, help='items per benchmark')
     e.add_argument('--batch-size', type=int, help='prompts per forward pass')
@@ -54,10 +55,11 @@ def _parser():
 # %% ../nbs/12_cli.ipynb #c006
 def _summary(r:dict)->str:
     "Short text summary of a report for the terminal."
-    lines = [f"\nmedtune: results for {r['model']} (base → tuned, 95% CI)"]
+    pair = any('tuned' in b for b in r['benchmarks'].values())
+    lines = [f"\nmedtune: results for {r['model']} ({'base → tuned' if pair else 'no adapter'}, 95% CI)"]
+    f = lambda s: f"{100*s['accuracy']:.1f}% [{100*s['ci95'][0]:.0f}–{100*s['ci95'][1]:.0f}]"
     for k, b in r['benchmarks'].items():
-        f = lambda s: f"{100*s['accuracy']:.1f}% [{100*s['ci95'][0]:.0f}–{100*s['ci95'][1]:.0f}]"
-        lines.append(f"  {k:<14} n={b['n']:<4} {f(b['base'])} → {f(b['tuned'])}   {b.get('paired', {}).get('verdict', '')}")
+        lines.append(f"  {k:<14} n={b['n']:<4} {f(b['base'])}" + (f" → {f(b['tuned'])}   {b['paired']['verdict']}" if pair else ''))
     lines.append(f"  report: {Path(r['run'])/'report.md'}")
     return '\n'.join(lines)
 
@@ -94,6 +96,19 @@ def _data_check(a)->int:
     print(format_checks(check_sources(a.paths, [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None)))
     return 1 if any(r['dropped'] for r in rep.values()) else 0
 
+# %% ../nbs/12_cli.ipynb #c008e
+def _eval(a)->dict:
+    "`medtune eval`: base vs tuned for --adapter, or --model alone."
+    from medtune import workflow
+    from medtune.core import ConfigError
+    bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
+    if a.adapter:
+        if a.load_in_4bit: raise ConfigError("--load-in-4bit is for a model evaluated alone; with --adapter the precision the adapter was trained with is used")
+        return workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size, a.method, a.shots)
+    if not a.model: raise ConfigError("medtune eval needs --adapter RUN/adapter (base vs tuned) or --model M (a model alone)")
+    if a.fail_if_worse: raise ConfigError("--fail-if-worse compares tuned with base: pass --adapter (a model alone has nothing to compare)")
+    return workflow.evaluate_base(a.model, a.out, bench, a.n, a.batch_size, a.method, a.shots, a.load_in_4bit)
+
 # %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
@@ -106,9 +121,7 @@ def _dispatch(a):
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)
     elif a.cmd == 'train': r = workflow.run(load_config(a.config, preset=a.preset), out=a.out, resume=a.resume)
-    else:
-        bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
-        r = workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size, a.method, a.shots)
+    else: r = _eval(a)
     print(_summary(r))
     return _gate(r) if getattr(a, 'fail_if_worse', False) else 0
 

@@ -6,11 +6,11 @@ Docs: https://medtune.github.io/medtune/config.html.md"""
 
 # %% ../nbs/01_config.ipynb #c002
 from __future__ import annotations
-import copy, os
+import copy, os, re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from .core import ConfigError, atomic_write_text
 
 # %% auto #0
@@ -43,6 +43,13 @@ class LoraConfig(_Section):
     dropout: float = Field(0.0, ge=0.0, lt=1.0) # dropout on the LoRA input
     target_modules: list[str] = Field(default_factory=lambda: list(LORA_TARGETS), min_length=1) # module names to adapt
 
+# %% ../nbs/01_config.ipynb #c008a
+def _regex(v:str)->str: # a regular expression from a config file
+    "`v` unchanged when it compiles as a Python regular expression; else a ValueError saying why and what to do."
+    try: re.compile(v)
+    except re.error as e: raise ValueError(f'not a valid regular expression ({e}); fix it, or put a backslash before ( ) [ ] + * ? meant literally') from None
+    return v
+
 # %% ../nbs/01_config.ipynb #c009
 class DataConfig(_Section):
     "Training data: files, hub ids or shipped samples (`sample:NAME`)."
@@ -54,6 +61,8 @@ class DataConfig(_Section):
     shuffle_options: bool = False # shuffle multiple-choice options in training data, balancing the gold letter
     phrasings: int = Field(1, ge=1, le=5) # instruction wordings per templated task (QA, MCQ, PubMedQA, notes), one per record by a seeded hash; 1 = the single form (evaluation prompts never vary)
     phi: Literal['warn', 'block', 'redact'] = 'warn' # PHI scan (medtune.medical): warn prints what it finds, block stops the run, redact replaces identifiers with [TYPE] placeholders
+    phi_allow: list[Annotated[str, AfterValidator(_regex)]] = Field(default_factory=list) # regular expressions of public contact details the PHI scan lets through: an identifier whose whole text matches one (re.fullmatch) is not counted, blocked or redacted, e.g. '212-605-3719', '(?i)\S+@myorg\.org'
+    phi_allow_public: bool = True # also let through the built-in public contact details (medtune.medical.PHI_ALLOW_PUBLIC): toll-free and NIH/CDC/FDA phone numbers, URLs and e-mail addresses of .gov and public-health hosts
     expand_abbreviations: bool = False # expand clinical abbreviations (shipped dictionary) in free-text training examples
     normalize_units: bool = False # write units after numbers in standard form (mcg → µg, mg/dl → mg/dL) in free-text training examples
     decontaminate: bool = False # drop training rows that share a 13-gram with an evaluation item (the overlap is always checked and reported)
@@ -158,11 +167,11 @@ def env_overrides(environ=None, # mapping to read (default: os.environ)
 
 # %% ../nbs/01_config.ipynb #c022
 def _describe(err:dict)->str:
-    "One readable line for one pydantic error: field, value, what is allowed."
-    loc = '.'.join(str(p) for p in err['loc'])
+    "One readable line for one pydantic error: field (a list item as field[i]), value, what is allowed."
+    loc = ''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc']).lstrip('.')
     if err['type'] == 'extra_forbidden':
         return f"{loc}: unknown field (check the spelling; see `medtune.config` for the allowed fields)"
-    return f"{loc} = {err.get('input')!r}: {err['msg']}"
+    return f"{loc} = {err.get('input')!r}: {err['msg'].removeprefix('Value error, ')}"
 
 # %% ../nbs/01_config.ipynb #c023
 def make_config(preset:str|None=None, # name in PRESETS

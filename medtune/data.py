@@ -17,11 +17,11 @@ from .core import DataError, sha256_json
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TASKS', 'FILE_SUFFIXES', 'MAX_LINE_BYTES',
            'NOTE_COLUMNS', 'LETTERS', 'PUBMEDQA_OPTIONS', 'MCQ_TEMPLATE', 'PHRASINGS', 'DEID_TYPES', 'NOTE_TASKS',
            'sample_path', 'detect_format', 'DuplicateKeyError', 'read_records', 'pubmedqa_record', 'mcq_prompt',
-           'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section', 'SkipRecord',
-           'note_item', 'to_example', 'source_rows', 'Problems', 'iter_examples', 'read_source', 'load_examples',
-           'stream_examples', 'tokenize_examples', 'token_lengths', 'write_examples', 'shuffle_options',
-           'shuffle_examples', 'data_report', 'format_data_report', 'dedupe_examples', 'group_ids', 'split_examples',
-           'split_summary', 'data_fingerprint']
+           'hub_record', 'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section',
+           'SkipRecord', 'note_item', 'to_example', 'hub_ref', 'hub_rows', 'source_rows', 'Problems', 'iter_examples',
+           'read_source', 'load_examples', 'stream_examples', 'tokenize_examples', 'token_lengths', 'write_examples',
+           'shuffle_options', 'shuffle_examples', 'data_report', 'format_data_report', 'dedupe_examples', 'group_ids',
+           'split_examples', 'split_summary', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -42,6 +42,9 @@ def detect_format(row:dict)->str|None:
     "Name of the record format of `row`, or None when no known format fits."
     if 'TEXT' in row and 'CATEGORY' in row: return 'note'
     if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
+    if 'question' in row and isinstance(row.get('context'), dict) and 'final_decision' in row: return 'pubmedqa_hub'
+    if 'question' in row and 'opa' in row and 'cop' in row: return 'medmcqa_hub'
+    if 'question' in row and isinstance(row.get('choices'), list) and isinstance(row.get('answer'), int): return 'mmlu_hub'
     if 'messages' in row: return 'messages'
     if 'prompt' in row and 'completion' in row: return 'prompt_completion'
     if 'conversations' in row: return 'sharegpt'
@@ -65,7 +68,8 @@ def _two_formats(row:dict, where:str)->str|None:
 
 # %% ../nbs/04_data.ipynb #c020a
 TASKS = {'messages': 'chat', 'sharegpt': 'chat', 'prompt_completion': 'chat', 'alpaca': 'instruction', 'mcq': 'mcq',
-         'pubmedqa': 'pubmedqa', 'pubmedqa_raw': 'pubmedqa', 'qa': 'qa', 'note': 'note-summary'} # notes: note-summary or note-impression by CATEGORY
+         'pubmedqa': 'pubmedqa', 'pubmedqa_raw': 'pubmedqa',
+         'pubmedqa_hub': 'pubmedqa', 'medmcqa_hub': 'mcq', 'mmlu_hub': 'mcq', 'qa': 'qa', 'note': 'note-summary'} # notes: note-summary or note-impression by CATEGORY
 
 # %% ../nbs/04_data.ipynb #c009
 FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet', '.gz')
@@ -264,6 +268,22 @@ def mcq_prompt(question:str, # the question stem
     "The user message for a multiple-choice item: the one form evaluation uses."
     return MCQ_TEMPLATE.format(**_mcq_fields(question, options, context))
 
+# %% ../nbs/04_data.ipynb #c023h
+def hub_record(row:dict, # a row of the hub version of MedMCQA, MMLU or PubMedQA (detect_format: medmcqa_hub, mmlu_hub, pubmedqa_hub)
+               where:str)->dict: # for errors
+    "The row in medtune's multiple-choice or PubMedQA form: openlifescienceai/medmcqa (opa..opd, cop), cais/mmlu (choices, answer index), qiaojin/PubMedQA (context dict)."
+    fmt = detect_format(row)
+    if fmt == 'pubmedqa_hub':
+        ctx = row['context'].get('contexts')
+        if not isinstance(ctx, list) or not ctx: raise DataError(f"{where}: field 'context' has no 'contexts' list (PubMedQA hub record)")
+        return dict(id=row.get('pubid', row.get('id')), source='pubmedqa', question=row['question'], answer=row['final_decision'], context='\n'.join(map(str, ctx)),
+                    long_answer=row.get('long_answer'))
+    opts, ans = ([row.get(k) for k in ('opa', 'opb', 'opc', 'opd')], row['cop']) if fmt == 'medmcqa_hub' else (row['choices'], row['answer'])
+    if not isinstance(ans, int) or not 0 <= ans < len(opts):
+        raise DataError(f"{where}: answer index {ans!r} is not one of the {len(opts)} options" + (" (MedMCQA's test split has no answers: evaluate on its validation split)" if ans == -1 else ''))
+    return dict(id=row.get('id'), question=row['question'], options=dict(zip(LETTERS, opts)), answer=LETTERS[ans],
+                subject=row.get('subject_name') if fmt == 'medmcqa_hub' else row.get('subject'))
+
 # %% ../nbs/04_data.ipynb #c027b
 PHRASINGS = {
     'qa': ['{question}',
@@ -328,6 +348,7 @@ def _text(row, key, where, fmt):
 def mcq_item(row:dict, where:str)->dict:
     "Normalise a multiple-choice or PubMedQA row to {id, question, options, answer (letter), context}."
     if detect_format(row) == 'pubmedqa_raw': row = pubmedqa_record(row)
+    if detect_format(row) in ('pubmedqa_hub', 'medmcqa_hub', 'mmlu_hub'): row = hub_record(row, where)
     if detect_format(row) == 'pubmedqa':
         ans = row['answer'].strip().lower()
         return dict(id=row.get('id'), question=_text(row, 'question', where, 'pubmedqa'), options=dict(PUBMEDQA_OPTIONS),
@@ -472,7 +493,7 @@ def _qa_example(row:dict, where:str, system:str|None, phrasings:int, seed:int)->
 def _mcq_example(row:dict, fmt:str, where:str, system:str|None, phrasings:int, seed:int)->dict:
     "Example and metadata of a multiple-choice or PubMedQA record, in one of `phrasings` wordings; the answer is the letter."
     it = mcq_item(row, where)
-    task = 'mcq' if fmt == 'mcq' else 'pubmedqa'
+    task = TASKS[fmt]
     k = phrasing_index(it['question'], min(phrasings, len(PHRASINGS[task])), seed)
     doc = [f"doc:{it['id']}"] if task == 'pubmedqa' and it.get('id') not in (None, '') else []
     return {**_msgs(mcq_text(it, task, k), it['answer'], system), 'mcq': it, 'task': task, 'phrasing': k, 'group': ['q:' + it['question'], *doc]}
@@ -512,33 +533,44 @@ def to_example(row:dict, # one record
     return {'id': str(row.get('id', where)), 'phrasing': 0, **ex, 'format': fmt, 'source': str(row.get('source') or ''),
             'split': split.strip() if isinstance(split, str) and split.strip() else None}
 
+# %% ../nbs/04_data.ipynb #c037h
+def hub_ref(ref:str, # owner/name[:config][@split]
+            split:str='train')->tuple: # split when the reference names none
+    "(dataset id, configuration or None, split) of a hub dataset reference."
+    ref, _, sp = ref.partition('@')
+    name, _, conf = ref.partition(':')
+    return name, conf or None, sp or split
+
 # %% ../nbs/04_data.ipynb #c038
-def _hub_rows(ref:str):
-    "Yield (where, row) from the train split of a hub dataset, or a DataError when it cannot be fetched."
+def hub_rows(ref:str, # owner/name[:config][@split] (hub_ref)
+             split:str='train', # split when `ref` names none
+             what:str='data source')->object: # what the reference is, for the error message
+    "Yield (where, row) from a split of a hub dataset, or a DataError when it cannot be fetched."
     import datasets
-    try: ds = datasets.load_dataset(ref, split='train')
+    name, conf, sp = hub_ref(ref, split)
+    try: ds = datasets.load_dataset(name, conf, split=sp)
     except Exception as e:
-        raise DataError(f"data source {ref!r} is not a local file and could not be loaded from the Hugging Face hub "
+        raise DataError(f"{what} {ref!r} is not a local file and could not be loaded from the Hugging Face hub "
                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Offline, download it elsewhere and pass the local file.") from None
     for i, row in enumerate(ds): yield f'{ref}: row {i}', row
 
 # %% ../nbs/04_data.ipynb #c038a
 def _is_hub(ref:str)->bool:
-    "Whether a data source names a hub dataset (`owner/name`, not an existing or file-like path)."
-    p = Path(ref).expanduser()
-    return not (ref.startswith('sample:') or p.exists() or p.suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or ref.count('/') != 1)
+    "Whether a data source names a hub dataset (`owner/name[:config][@split]`, not an existing or file-like path)."
+    p, name = Path(ref).expanduser(), hub_ref(ref)[0]
+    return not (ref.startswith('sample:') or p.exists() or Path(name).suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or name.count('/') != 1)
 
 # %% ../nbs/04_data.ipynb #c039
 def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
                 errors:list|None=None): # collect bad lines here instead of raising
     "Yield (where, row) for one data source."
     if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors)
-    return _hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors)
+    return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors)
 
 # %% ../nbs/04_data.ipynb #c040a
 def _source_split(ref:str)->str|None:
-    "The split a source's file name names (train, dev, val, valid, validation, test); 'train' for a hub dataset (medtune reads that split)."
-    if _is_hub(ref): return 'train'
+    "The split a source's file name names (train, dev, val, valid, validation, test); a hub dataset's: the one it names, else train."
+    if _is_hub(ref): return hub_ref(ref)[2]
     name = TRAIN_SAMPLES.get(ref[7:], '') if ref.startswith('sample:') else Path(ref).name
     m = re.search(r'(?:^|[_\-.])(train|dev|val|valid|validation|test)(?=[_\-.]|$)', name.lower())
     return m.group(1) if m else None

@@ -1,4 +1,4 @@
-"""Base vs tuned on medical multiple-choice benchmarks, on the same model object (adapter off, then on), same prompt and template: accuracy with 95% confidence intervals, paired comparison, side-by-side answers.
+"""Base vs tuned on medical multiple-choice benchmarks, on the same model object (adapter off, then on), same prompt and template — or one model alone: accuracy with 95% confidence intervals, paired comparison, calibration, side-by-side answers.
 
 Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 
@@ -6,17 +6,18 @@ Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 
 # %% ../nbs/09_evaluate.ipynb #c002
 from __future__ import annotations
-import math, random, re
+import contextlib, math, random, re
 from pathlib import Path
 from .core import ConfigError, DataError
-from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt
+from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt, hub_rows
 
 # %% auto #0
-__all__ = ['DEV_SAMPLES', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'load_benchmark', 'load_benchmarks', 'render_prompt',
-           'letter_ids', 'score_items', 'prompt_style', 'doc_text', 'doc_choices', 'lm_context', 'model_max_length',
-           'lm_requests', 'prefix_groups', 'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts',
-           'score_generate', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize',
-           'by_subject', 'describe_method', 'score_benchmark', 'compare', 'generate', 'side_by_side']
+__all__ = ['DEV_SAMPLES', 'MMLU_MEDICAL', 'HUB_BENCHMARKS', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'benchmark_items',
+           'load_benchmark', 'load_benchmarks', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style',
+           'doc_text', 'doc_choices', 'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups',
+           'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts', 'score_generate', 'wilson_ci',
+           'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject', 'describe_method',
+           'score_benchmark', 'model_sides', 'compare', 'generate', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c005
 DEV_SAMPLES = {'pubmedqa': ('pubmedqa', 'train')}  # shipped benchmark -> shipped sample that is its k-shot pool (disjoint from the eval sample)
@@ -56,26 +57,48 @@ def draw_shots(items:list, # the evaluated items
         out.append({**it, 'shots': drawn[g]})
     return out
 
+# %% ../nbs/09_evaluate.ipynb #c008h
+MMLU_MEDICAL = ['anatomy', 'clinical_knowledge', 'college_biology', 'college_medicine', 'medical_genetics', 'professional_medicine']
+HUB_BENCHMARKS = {  # NAME=hf: the well-known hub version of each benchmark (the evaluated split), and its k-shot pool
+    'medqa': (['GBaker/MedQA-USMLE-4-options@test'], ['GBaker/MedQA-USMLE-4-options@train']),
+    'medmcqa': (['openlifescienceai/medmcqa@validation'], ['openlifescienceai/medmcqa@train']),  # its test split has no answers
+    'pubmedqa': (['qiaojin/PubMedQA:pqa_labeled@train'], None),  # the 1,000 expert-labelled items (one split); shots: the items not evaluated
+    'mmlu_medical': ([f'cais/mmlu:{s}@test' for s in MMLU_MEDICAL], [f'cais/mmlu:{s}@dev' for s in MMLU_MEDICAL])}
+
+# %% ../nbs/09_evaluate.ipynb #c008i
+def benchmark_items(name:str, # benchmark name
+                    path:str, # a local file or folder, 'hf' (the well-known hub version of NAME), or 'hf:owner/name[:config][@split]'
+                    field:str='eval.benchmarks', # the config field, for errors
+                    pool:bool=False)->list: # 'hf': the k-shot pool of HUB_BENCHMARKS instead of the evaluated split
+    "Every item of a benchmark source (normalised multiple choice)."
+    path = str(path)
+    if path == 'hf' or path.startswith('hf:'):
+        if path == 'hf' and name not in HUB_BENCHMARKS:
+            raise DataError(f"{field}: {name}=hf: no well-known hub version of {name!r} (known: {', '.join(HUB_BENCHMARKS)}); name one: {name}=hf:owner/dataset[:config][@split]")
+        refs = [path[3:]] if path != 'hf' else HUB_BENCHMARKS[name][1 if pool else 0]
+        return [mcq_item(r, w) for ref in refs for w, r in hub_rows(ref, 'test', f'{field} {name}')]
+    if not Path(path).exists(): raise DataError(f"{field}: {path}: no such file or folder" if pool else f"{field}: {name}: {path}: file not found")
+    return read_items(path)
+
 # %% ../nbs/09_evaluate.ipynb #c009
-def load_benchmark(spec:str, # 'medqa', or 'NAME=path' (a data file, or a folder of them)
+def load_benchmark(spec:str, # 'medqa', 'NAME=path' (a data file, or a folder of them), 'NAME=hf' or 'NAME=hf:owner/dataset[:config][@split]' (online)
                    n:int|None=None, # items to draw (None = all)
                    seed:int=0, # draw seed (items and shots)
                    shots:int=0, # solved examples per item (k-shot)
-                   dev:str|None=None)->tuple: # file or folder the shots come from (default: see DEV_SAMPLES, else items not evaluated)
+                   dev:str|None=None)->tuple: # file, folder or hf:… reference the shots come from (default: see DEV_SAMPLES and HUB_BENCHMARKS, else items not evaluated)
     "(name, items) for a benchmark spec; items are normalised multiple-choice dicts, with `shots` when shots > 0."
     name, _, path = spec.partition('=')
     if not path:
-        if name not in EVAL_SAMPLES: raise DataError(f"eval.benchmarks: unknown benchmark {name!r}; use one of {', '.join(EVAL_SAMPLES)} or NAME=path.jsonl")
-        path = sample_path(name, 'eval')
-        if dev is None and name in DEV_SAMPLES: dev = sample_path(*DEV_SAMPLES[name])
-    if not Path(path).exists(): raise DataError(f"eval.benchmarks: {name}: {path}: file not found")
-    every = read_items(path)
-    if not every: raise DataError(f"{path}: no items")
+        if name not in EVAL_SAMPLES: raise DataError(f"eval.benchmarks: unknown benchmark {name!r}; use one of {', '.join(EVAL_SAMPLES)}, NAME=path.jsonl or NAME=hf:owner/dataset")
+        path = str(sample_path(name, 'eval'))
+        if dev is None and name in DEV_SAMPLES: dev = str(sample_path(*DEV_SAMPLES[name]))
+    every = benchmark_items(name, path)
+    if not every: raise DataError(f"eval.benchmarks: {name}: {path}: no items")
     idx = sorted(random.Random(seed).sample(range(len(every)), n)) if n and n < len(every) else list(range(len(every)))
     items = [every[i] for i in idx]
-    if shots and dev is not None:
-        if not Path(dev).exists(): raise DataError(f"eval.dev[{name!r}]: {dev}: no such file or folder")
-        items = draw_shots(items, read_items(dev), shots, seed, f"eval.dev[{name!r}] ({dev})")
+    if shots and (dev is not None or path == 'hf' and HUB_BENCHMARKS[name][1]):
+        pool = benchmark_items(name, dev or 'hf', f"eval.dev[{name!r}]", pool=True)
+        items = draw_shots(items, pool, shots, seed, f"eval.dev[{name!r}] ({dev or 'hf'})")
     elif shots:
         keep = set(idx)
         items = draw_shots(items, [x for i, x in enumerate(every) if i not in keep], shots, seed, f"{name}: the items not evaluated ({path})")
@@ -423,14 +446,14 @@ def _public(s:dict)->dict:
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c058
-def by_subject(items:list, base:dict, tuned:dict)->dict|None:
-    "Per-subject n and base/tuned accuracy, for benchmarks whose items name a subject (MMLU)."
+def by_subject(items:list, base:dict, tuned:dict|None=None)->dict|None:
+    "Per-subject n and base (and tuned) accuracy, for benchmarks whose items name a subject (MMLU)."
     subj = [it.get('subject') for it in items]
     if not any(subj): return None
     out = {}
     for s_ in sorted({x for x in subj if x}):
         idx = [i for i, x in enumerate(subj) if x == s_]
-        out[s_] = dict(n=len(idx), base=sum(base['ok'][i] for i in idx) / len(idx), tuned=sum(tuned['ok'][i] for i in idx) / len(idx))
+        out[s_] = dict(n=len(idx), **{k: sum(v['ok'][i] for i in idx) / len(idx) for k, v in (('base', base), ('tuned', tuned)) if v})
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c060
@@ -472,26 +495,33 @@ def _shots_info(items:list)->dict:
         if k: ids.setdefault(it.get('subject') or '', [s.get('id') for s in it['shots']])
     return dict(k=k, ids=ids.get('') if list(ids) == [''] else ids) if k else dict(k=0)
 
+# %% ../nbs/09_evaluate.ipynb #c064s
+def model_sides(model)->list:
+    "[(name, context manager)]: ('base', adapter off) and ('tuned', adapter on) for a PEFT model; just 'base' otherwise."
+    if hasattr(model, 'disable_adapter') and hasattr(model, 'peft_config'): return [('base', model.disable_adapter), ('tuned', contextlib.nullcontext)]
+    return [('base', contextlib.nullcontext)]
+
 # %% ../nbs/09_evaluate.ipynb #c065
 def compare(model, tok, benchmarks:dict, # name -> items
             batch_size:int=8, # questions per forward
             method:str='letter', # letter | continuation | generate
             styles:dict|None=None, # continuation: benchmark name -> style (default prompt_style)
             max_new_tokens:int=32)->tuple: # generate: reply length
-    "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled)."
+    "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled); base only for a model without an adapter."
     results, rows = {}, []
     for name, items in benchmarks.items():
         style = ((styles or {}).get(name) or prompt_style(name, items)) if method == 'continuation' else None
-        run = lambda: score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
-        with model.disable_adapter(): base = run()
-        tuned = run()
+        sides = {}
+        for side, ctx in model_sides(model):
+            with ctx(): sides[side] = score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
+        base, tuned = sides['base'], sides.get('tuned')
         results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}), shots=_shots_info(items),
-                             base=_public(base), tuned=_public(tuned), paired=_paired(base, tuned),
+                             **{s: _public(v) for s, v in sides.items()}, **({'paired': _paired(base, tuned)} if tuned else {}),
                              majority_baseline=max(sum(it['answer'] == L for it in items) for L in items[0]['options']) / len(items))
         if subj := by_subject(items, base, tuned): results[name]['by_subject'] = subj
-        for i, (it, bp, tp) in enumerate(zip(items, base['predictions'], tuned['predictions'])):
-            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'], base=bp, tuned=tp,
-                             **({'base_reply': base['replies'][i], 'tuned_reply': tuned['replies'][i]} if method == 'generate' else {})))
+        for i, it in enumerate(items):
+            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'], **{s: v['predictions'][i] for s, v in sides.items()},
+                             **({f'{s}_reply': v['replies'][i] for s, v in sides.items()} if method == 'generate' else {})))
     return results, rows
 
 # %% ../nbs/09_evaluate.ipynb #c067
@@ -504,10 +534,10 @@ def generate(model, tok, question:str, max_new_tokens:int=64)->str:
     return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
 # %% ../nbs/09_evaluate.ipynb #c068
-def side_by_side(model, tok, questions:list, max_new_tokens:int=64)->list:
-    "Base and tuned answers to each question (adapter off, then on)."
-    out = []
-    for q in questions:
-        with model.disable_adapter(): b = generate(model, tok, q, max_new_tokens)
-        out.append(dict(question=q, base=b, tuned=generate(model, tok, q, max_new_tokens)))
-    return out
+def side_by_side(model, tok, questions:list, max_new_tokens:int=64, batch_size:int=8)->list:
+    "Base (and tuned) answers to each question, batched, adapter off then on."
+    ans = {}
+    for side, ctx in model_sides(model):
+        with ctx(): ans[side] = generate_texts(model, tok, [tok.apply_chat_template([{'role': 'user', 'content': q}], add_generation_prompt=True, tokenize=False)
+                                                            for q in questions], max_new_tokens, batch_size)
+    return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(questions)]

@@ -6,16 +6,16 @@ Docs: https://medtune.github.io/medtune/freetext.html.md"""
 
 # %% ../nbs/09a_freetext.ipynb #c002
 from __future__ import annotations
-import contextlib, json, random, re
+import json, random, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError
-from .evaluate import wilson_ci, generate_texts
+from .evaluate import wilson_ci, generate_texts, model_sides
 from .medical import RESOURCES_DIR
 
 # %% auto #0
 __all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'generate_answers',
-           'heldout_pairs', 'model_sides', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
+           'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
 
 # %% ../nbs/09a_freetext.ipynb #c005
 def rouge_tokens(text:str)->list:
@@ -97,12 +97,6 @@ def heldout_pairs(source:str, # data source with free-text answers (sample:medqu
              for e in exs if e.get('format') in ('qa', 'alpaca', 'messages', 'sharegpt') and _norm_q(e['prompt'][-1]['content']) not in seen]
     if not pairs: raise ConfigError(f"eval.freetext = {source!r}: no question/answer pairs left that were not trained on; name another source or set eval.freetext_n: 0")
     return random.Random(seed).sample(pairs, min(n, len(pairs)))
-
-# %% ../nbs/09a_freetext.ipynb #c024
-def model_sides(model)->list:
-    "[(name, context manager)]: ('base', adapter off) and ('tuned', adapter on) for a PEFT model; just 'base' otherwise."
-    if hasattr(model, 'disable_adapter') and hasattr(model, 'peft_config'): return [('base', model.disable_adapter), ('tuned', contextlib.nullcontext)]
-    return [('base', contextlib.nullcontext)]
 
 # %% ../nbs/09a_freetext.ipynb #c025
 def _side_scores(answers:list, pairs:list)->dict:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import functools, importlib.util, re
 from collections import Counter
 from pathlib import Path
-from .core import DataError
-from .data import load_examples, read_source, shuffle_examples, mcq_prompt
+from .core import ConfigError, DataError
+from .data import Problems, iter_examples, load_examples, shuffle_examples, mcq_prompt
 
 # %% auto #0
-__all__ = ['PHI_RULES', 'PHI_TYPES', 'RESOURCES_DIR', 'UNITS', 'NGRAM', 'phi_spans', 'redact', 'parse_labelled', 'phi_scores',
-           'example_where', 'example_texts', 'phi_report', 'format_phi_report', 'redact_example', 'apply_phi',
-           'load_abbreviations', 'expand_abbreviations', 'normalize_units', 'normalize_example', 'ngram_hashes',
-           'benchmark_index', 'contamination', 'decontaminate', 'format_contamination', 'prepare_data', 'check_sources',
-           'format_checks']
+__all__ = ['PHI_RULES', 'PHI_TYPES', 'PHI_ALLOW_PUBLIC', 'RESOURCES_DIR', 'UNITS', 'NGRAM', 'phi_allow', 'phi_spans', 'redact',
+           'parse_labelled', 'phi_scores', 'example_where', 'example_texts', 'PhiScan', 'phi_report',
+           'format_phi_report', 'redact_example', 'apply_phi', 'load_abbreviations', 'expand_abbreviations',
+           'normalize_units', 'normalize_example', 'ngram_hashes', 'benchmark_index', 'OverlapScan', 'contamination',
+           'decontaminate', 'format_contamination', 'prepare_data', 'check_sources', 'format_checks']
 
 # %% ../nbs/05_medical.ipynb #c005
 _MON = r'(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?'
@@ -66,7 +66,6 @@ PHI_TYPES = ['NAME', 'DATE', 'PHONE', 'EMAIL', 'SSN', 'ID', 'URL', 'IP', 'ZIP', 
 # %% ../nbs/05_medical.ipynb #c008
 _RX = [(t, re.compile(p), g, on, gate) for t, p, g, on, gate in PHI_RULES]
 _NUMBERS = re.compile(r'[\d(][\d\s().:/-]{4,}\d')  # where the 'numbers' rules look
-_TOLLFREE = re.compile(r'\(?8(?:00|33|44|55|66|77|88)\b')
 _PUB = re.compile(r'(?i:updated|accessed|published|revised|reviewed|retrieved|posted|copyright|©)\W{0,3}$|\b(?:1[89]|20)\d\d\s+$')  # a citation's date
 _DAY_BEFORE = re.compile(rf'(?:the{_SP})?\b{_DAY}(?:{_SP}of)?{_SP}$')
 _DATE_LABEL = re.compile(r'(?i:\b(?:dob|d\.o\.b\.|date of birth|born|admitted|admission(?: date)?|discharged|discharge(?: date)?|date of death|died|'
@@ -109,16 +108,45 @@ def _span(typ:str, text:str, m, g:int)->tuple|None:
     before = text[m.start() - 1:m.start()] if m.start() else ''
     if before and (before.isalnum() or before == '_' or (g == 0 and typ in ('PHONE', 'IP', 'DATE', 'SSN') and before in '/.-:')): return None
     v = text[s:e]
-    if typ == 'PHONE' and _TOLLFREE.match(v): return None
     if typ == 'IP' and any(int(x) > 255 for x in v.split('.')): return None
     if typ == 'DATE': return _date(text, m)
     if typ == 'AGE' and _AGE_POP.search(text[max(0, m.start() - 14):m.start()]): return None
     if typ == 'NAME' and any(w.strip(".'’") in _NOT_NAME for w in v.split()): return None
     return s, e
 
+# %% ../nbs/05_medical.ipynb #c012b
+_GOV = r'(?:[a-z0-9-]+\.)+(?:gov|mil)(?:\.[a-z]{2})?'  # nih.gov, health.mil, and country forms: gov.uk, gov.au
+_EDU = r'(?:[a-z0-9-]+\.)+edu(?:\.[a-z]{2})?'
+_HEALTH = (r'(?:[a-z0-9-]+\.)*(?:who\.int|paho\.org|europa\.eu|nhs\.uk|canada\.ca|cancer\.org|heart\.org|diabetes\.org|alz\.org|medscape\.com|'
+           r'orpha\.net|cochrane\.org)')
+PHI_ALLOW_PUBLIC = [  # (type, regex matched against an identifier's whole text): public contact details, not anyone's identifiers
+    ('PHONE', r'\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]?\d{3}[\s.-]\d{4}'),  # toll-free numbers
+    ('PHONE', r'\(?(?:301\)?[\s.-]?(?:402|435|451|480|496|594|796|827)|404\)?[\s.-]?(?:498|639|718)|770\)?[\s.-]?488)[\s.-]\d{4}'),  # NIH, FDA, CDC
+    ('URL', rf'(?i)(?:https?://)?(?:{_GOV}|{_EDU}|{_HEALTH})(?::\d+)?(?:[/?#]\S*)?'),
+    ('EMAIL', rf'(?i)[\w.+-]+@(?:{_GOV}|{_HEALTH})'),
+    ('ZIP', r'(?:20892|20993|30333)(?:-\d{4})?'),  # the NIH campus, FDA White Oak, the CDC
+]
+_PUBLIC = tuple((t, re.compile(p)) for t, p in PHI_ALLOW_PUBLIC)
+
+# %% ../nbs/05_medical.ipynb #c012c
+def phi_allow(patterns:list|None=None, # data.phi_allow: regular expressions matched against an identifier's whole text, any type
+              public:bool=True)->tuple: # data.phi_allow_public: include PHI_ALLOW_PUBLIC
+    "The allow-list that phi_spans takes, as (type or None, compiled regex) pairs; an invalid pattern is a ConfigError naming data.phi_allow[i]."
+    out = list(_PUBLIC) if public else []
+    for i, p in enumerate(patterns or []):
+        try: out.append((None, re.compile(p)))
+        except re.error as e: raise ConfigError(f'data.phi_allow[{i}] = {p!r}: not a valid regular expression ({e})') from None
+    return tuple(out)
+
+# %% ../nbs/05_medical.ipynb #c012d
+def _allowed(typ:str, v:str, allow:tuple)->bool:
+    "Whether the allow-list lets through an identifier of type `typ` whose text is `v`."
+    return any((t is None or t == typ) and rx.fullmatch(v) for t, rx in allow)
+
 # %% ../nbs/05_medical.ipynb #c013
-def phi_spans(text:str)->list:
-    "Possible identifiers in `text` as (type, start, end), in order, without overlaps."
+def _phi_scan(text:str, # free text
+              allow:tuple|None=None)->tuple: # phi_allow(...); None: the public contact details (phi_allow())
+    "(identifiers, allowed): the possible identifiers in `text` as (type, start, end), in order, without overlaps, split by the allow-list."
     out, low, chunks = [], text.translate(_LOWER), None
     for typ, rx, g, on, gate in _RX:
         if gate and not any(x in low for x in gate): continue
@@ -129,16 +157,23 @@ def phi_spans(text:str)->list:
         for m in ms:
             if sp := _span(typ, text, m, g): out.append((typ, *sp))
     out.sort(key=lambda t: (t[1], t[1] - t[2], _PRIORITY.index(t[0])))
-    keep, end = [], -1
+    found, ok, end, allow = [], [], -1, _PUBLIC if allow is None else allow
     for t in out:
-        if t[1] >= end: keep.append(t); end = t[2]
-    return keep
+        if t[1] >= end: (ok if allow and _allowed(t[0], text[t[1]:t[2]], allow) else found).append(t); end = t[2]
+    return found, ok
+
+# %% ../nbs/05_medical.ipynb #c013a
+def phi_spans(text:str, # free text
+              allow:tuple|None=None)->list: # phi_allow(...); None: the public contact details (phi_allow())
+    "Possible identifiers in `text` as (type, start, end), in order, without overlaps; what the allow-list lets through is left out."
+    return _phi_scan(text, allow)[0]
 
 # %% ../nbs/05_medical.ipynb #c015
 def redact(text:str, # free text
-           spans:list|None=None)->str: # phi_spans(text), when already computed
-    "`text` with every possible identifier replaced by its type in brackets, e.g. [DATE]."
-    spans = phi_spans(text) if spans is None else spans
+           spans:list|None=None, # phi_spans(text, allow), when already computed
+           allow:tuple|None=None)->str: # phi_allow(...); None: the public contact details
+    "`text` with every possible identifier replaced by its type in brackets, e.g. [DATE]; allowed contact details stay."
+    spans = phi_spans(text, allow) if spans is None else spans
     out, pos = [], 0
     for t, s, e in spans: out += [text[pos:s], f'[{t}]']; pos = e
     return ''.join(out) + text[pos:]
@@ -203,61 +238,83 @@ def _masked(text:str, spans:list, k:int, width:int=40)->str:
     return ('…' if a else '') + ' '.join(red[a:b].split()) + ('…' if b < len(red) else '')
 
 # %% ../nbs/05_medical.ipynb #c030
-def phi_report(examples:list, # examples (load_examples)
-               ref:str|None=None, # their data source, for locations
-               show:int=5)->dict: # masked examples to keep
-    "Possible identifiers in the examples: rows scanned, rows with any, counts per type, and a few masked examples with where they occur."
-    counts, rows, ex = Counter(), 0, []
-    for e in examples:
+class PhiScan:
+    "phi_report accumulated one example at a time: counts and the first `show` masked examples, never the examples themselves."
+    def __init__(self, ref:str|None=None, show:int=5, allow:tuple|None=None):
+        self.ref, self.show, self.allow = ref, show, allow
+        self.rows, self.rows_with_phi, self.counts, self.allowed, self.examples = 0, 0, Counter(), Counter(), []
+
+    def add(self, e:dict):
+        "Scan one example's text."
         found = False
         for field, text in example_texts(e):
-            sp = phi_spans(text)
-            for t, _, _ in sp: counts[t] += 1
-            if sp and len(ex) < show: ex.append(dict(where=example_where(e, ref), field=field, type=sp[0][0], context=_masked(text, sp, 0)))
+            sp, ok = _phi_scan(text, self.allow)
+            self.counts.update(t for t, _, _ in sp); self.allowed.update(t for t, _, _ in ok)
+            if sp and len(self.examples) < self.show: self.examples.append(dict(where=example_where(e, self.ref), field=field, type=sp[0][0], context=_masked(text, sp, 0)))
             found = found or bool(sp)
-        rows += found
-    return dict(rows=len(examples), rows_with_phi=rows, counts=dict(sorted(counts.items(), key=lambda x: PHI_TYPES.index(x[0]))), examples=ex)
+        self.rows += 1; self.rows_with_phi += found
+
+    def report(self)->dict:
+        "rows, rows_with_phi, counts and allowed per type, examples: what phi_report returns."
+        by_type = lambda c: dict(sorted(c.items(), key=lambda x: PHI_TYPES.index(x[0])))
+        return dict(rows=self.rows, rows_with_phi=self.rows_with_phi, counts=by_type(self.counts), allowed=by_type(self.allowed), examples=list(self.examples))
+
+# %% ../nbs/05_medical.ipynb #c030a
+def phi_report(examples, # examples (load_examples), or any iterable of them
+               ref:str|None=None, # their data source, for locations
+               show:int=5, # masked examples to keep
+               allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
+    "Possible identifiers in the examples: rows scanned, rows with any, counts per type, allowed contact details per type, and a few masked examples with where they occur."
+    scan = PhiScan(ref, show, allow)
+    for e in examples: scan.add(e)
+    return scan.report()
 
 # %% ../nbs/05_medical.ipynb #c032
 def format_phi_report(rep:dict, # from phi_report
                       ref:str)->str: # the data source
     "The PHI report of one source as text."
-    if not rep['rows_with_phi']: return f"{ref}: no possible identifiers in {rep['rows']} rows"
+    ok = f"; allowed (public contact details, data.phi_allow): {', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}" if rep.get('allowed') else ''
+    if not rep['rows_with_phi']: return f"{ref}: no possible identifiers in {rep['rows']} rows{ok}"
     L = [f"{ref}: {sum(rep['counts'].values())} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows: "
-         + ', '.join(f'{t} {n}' for t, n in rep['counts'].items())]
+         + ', '.join(f'{t} {n}' for t, n in rep['counts'].items()) + ok]
     return '\n'.join(L + [f"    {x['where']} ({x['field']}): {x['context']}" for x in rep['examples']])
 
 # %% ../nbs/05_medical.ipynb #c035
-def _redact_msg(m:dict)->dict: return m if m['role'] == 'system' else {**m, 'content': redact(m['content'])}
+def _redact_msg(m:dict, allow:tuple|None=None)->dict: return m if m['role'] == 'system' else {**m, 'content': redact(m['content'], allow=allow)}
 
 # %% ../nbs/05_medical.ipynb #c036
-def redact_example(e:dict)->dict:
+def redact_example(e:dict, # an example
+                   allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
     "A copy of an example with every possible identifier in its text replaced by its placeholder."
-    if 'mcq' not in e: return {**e, 'prompt': [_redact_msg(m) for m in e['prompt']], 'completion': [_redact_msg(m) for m in e['completion']]}
-    it = e['mcq']
-    it = {**it, 'question': redact(it['question']), 'options': {k: redact(v) for k, v in it['options'].items()},
-          'context': redact(it['context']) if it.get('context') else it.get('context')}
+    if 'mcq' not in e: return {**e, 'prompt': [_redact_msg(m, allow) for m in e['prompt']], 'completion': [_redact_msg(m, allow) for m in e['completion']]}
+    it, r = e['mcq'], lambda t: redact(t, allow=allow)
+    it = {**it, 'question': r(it['question']), 'options': {k: r(v) for k, v in it['options'].items()}, 'context': r(it['context']) if it.get('context') else it.get('context')}
     return {**e, 'prompt': e['prompt'][:-1] + [{'role': 'user', 'content': mcq_prompt(it['question'], it['options'], it.get('context'))}], 'mcq': it}
 
 # %% ../nbs/05_medical.ipynb #c038
 def apply_phi(sources:dict, # data source -> its examples
-              mode:str='warn')->tuple: # data.phi: 'warn', 'block' or 'redact'
+              mode:str='warn', # data.phi: 'warn', 'block' or 'redact'
+              allow:tuple|None=None)->tuple: # phi_allow(data.phi_allow, data.phi_allow_public); None: the public contact details
     "(sources, report): the PHI scan of every source; `block` raises a DataError naming the first hit, `redact` returns redacted examples."
-    reps = {ref: phi_report(exs, ref) for ref, exs in sources.items()}
-    total = sum(sum(r['counts'].values()) for r in reps.values())
-    rep = dict(mode=mode, rows=sum(r['rows'] for r in reps.values()), rows_with_phi=sum(r['rows_with_phi'] for r in reps.values()),
-               counts=dict(sum((Counter(r['counts']) for r in reps.values()), Counter())), by_source=reps)
+    reps = {ref: phi_report(exs, ref, allow=allow) for ref, exs in sources.items()}
+    add = lambda k: dict(sum((Counter(r[k]) for r in reps.values()), Counter()))  # per-type counts of all sources
+    rep = dict(mode=mode, rows=sum(r['rows'] for r in reps.values()), rows_with_phi=sum(r['rows_with_phi'] for r in reps.values()), counts=add('counts'),
+               allowed=add('allowed'), by_source=reps)
+    total = sum(rep['counts'].values())
+    if rep['allowed']: print(f"medtune: PHI scan: {sum(rep['allowed'].values())} public contact details allowed ({', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}; "
+                             "data.phi_allow, data.phi_allow_public)")
     if not total: return sources, rep
     first = next(x for r in reps.values() for x in r['examples'])
     if mode == 'block':
         raise DataError(f"data.phi = block: {first['where']} ({first['field']}) holds a possible {first['type']} identifier: {first['context']!r} "
                         f"({total} possible identifiers in {rep['rows_with_phi']} rows). Remove them from the data, or set data.phi: redact "
-                        f"to replace each with a placeholder such as [{first['type']}], or data.phi: warn to train on the data as it is.")
+                        f"to replace each with a placeholder such as [{first['type']}], or data.phi: warn to train on the data as it is; "
+                        "public contact details can be allowed with data.phi_allow.")
     what = 'replaced by placeholders' if mode == 'redact' else 'data.phi: redact replaces them, block stops the run'
     print(f"medtune: PHI scan (data.phi = {mode}): {total} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows "
           f"({', '.join(f'{t} {n}' for t, n in rep['counts'].items())}); {what}")
     for x in [x for r in reps.values() for x in r['examples']][:3]: print(f"  {x['where']} ({x['field']}): {x['context']}")
-    if mode == 'redact': sources = {ref: [redact_example(e) for e in exs] for ref, exs in sources.items()}
+    if mode == 'redact': sources = {ref: [redact_example(e, allow) for e in exs] for ref, exs in sources.items()}
     return sources, rep
 
 # %% ../nbs/05_medical.ipynb #c043
@@ -393,24 +450,46 @@ def _shared_ngram(texts:list, hashes:set, n:int)->str:
     return ''
 
 # %% ../nbs/05_medical.ipynb #c067
+class OverlapScan:
+    "contamination() of one training source, accumulated one example at a time: per benchmark, rows that overlap, shared hashes, the first `show` examples."
+    def __init__(self, ref:str, index:dict, n:int=NGRAM, show:int=3, keep_rows:bool=True):
+        self.ref, self.index, self.n, self.show, self.rows = ref, index, n, show, 0
+        self.hits, self.shared, self.examples = ({k: f() for k in index} for f in (int, set, list))
+        self.overlaps = set() if keep_rows else None  # row indices that overlap any benchmark (for decontaminate)
+
+    def add(self, e:dict):
+        "Check one training example against every benchmark."
+        g, hit = set().union(*(ngram_hashes(t, self.n) for t in _fields(e))), False
+        for name, (items, per, union) in self.index.items():
+            if union.isdisjoint(g): continue
+            hit = True; self.hits[name] += 1; self.shared[name] |= g & union
+            if len(self.examples[name]) < self.show: self.examples[name].append(dict(row=example_where(e, self.ref), ngram=_shared_ngram(_fields(e), union, self.n)))
+        if hit and self.overlaps is not None: self.overlaps.add(self.rows)
+        self.rows += 1
+
+    def pairs(self)->list:
+        "One contamination() pair per benchmark."
+        return [dict(train=self.ref, benchmark=name, train_rows=self.rows, overlapping_rows=self.hits[name], eval_items=len(items),
+                     overlapping_items=sum(not p.isdisjoint(self.shared[name]) for p in per), examples=list(self.examples[name]))
+                for name, (items, per, _) in self.index.items()]
+
+# %% ../nbs/05_medical.ipynb #c067a
+def _contamination_report(pairs:list, n:int=NGRAM)->dict:
+    "The contamination report of the (training source, benchmark) pairs."
+    return dict(n=n, method=f'{n}-gram overlap: lower-cased word {n}-grams of each field, hashed', pairs=pairs)
+
+# %% ../nbs/05_medical.ipynb #c067b
 def contamination(sources:dict, # training source -> its examples
                   benchmarks:dict, # benchmark name -> all its items
                   n:int=NGRAM, # words per n-gram
                   show:int=3)->tuple: # examples kept per pair
     "(report, overlaps): per (training source, benchmark) pair, the training rows sharing an n-gram with any item; overlaps = {source: set of row indices}."
-    index = benchmark_index(benchmarks, n)
-    pairs, overlaps = [], {}
+    index, pairs, overlaps = benchmark_index(benchmarks, n), [], {}
     for ref, exs in sources.items():
-        grams = [set().union(*(ngram_hashes(t, n) for t in _fields(e))) for e in exs]
-        overlaps[ref] = set()
-        for name, (items, per, union) in index.items():
-            rows = [i for i, g in enumerate(grams) if not union.isdisjoint(g)]
-            shared = set().union(*(grams[i] & union for i in rows))
-            overlaps[ref].update(rows)
-            pairs.append(dict(train=ref, benchmark=name, train_rows=len(exs), overlapping_rows=len(rows), eval_items=len(items),
-                              overlapping_items=sum(not p.isdisjoint(shared) for p in per),
-                              examples=[dict(row=example_where(exs[i], ref), ngram=_shared_ngram(_fields(exs[i]), union, n)) for i in rows[:show]]))
-    return dict(n=n, method=f'{n}-gram overlap: lower-cased word {n}-grams of each field, hashed', pairs=pairs), overlaps
+        scan = OverlapScan(ref, index, n, show)
+        for e in exs: scan.add(e)
+        pairs += scan.pairs(); overlaps[ref] = scan.overlaps
+    return _contamination_report(pairs, n), overlaps
 
 # %% ../nbs/05_medical.ipynb #c068
 def decontaminate(sources:dict, # training source -> its examples
@@ -443,7 +522,7 @@ def prepare_data(cfg)->tuple: # a medtune.config.Config
         raise DataError(f"data.decontaminate: every row of {empty[0]} overlaps an evaluation set of eval.benchmarks; remove that source from data.train "
                         "or the benchmark from eval.benchmarks")
     if any(p['overlapping_rows'] for p in cont['pairs']) or d.decontaminate: print('medtune: ' + format_contamination(cont))
-    sources, phi = apply_phi(sources, d.phi)
+    sources, phi = apply_phi(sources, d.phi, phi_allow(d.phi_allow, d.phi_allow_public))
     exs, changes = [e for exs in sources.values() for e in exs], 0
     if d.expand_abbreviations or d.normalize_units:
         pairs = [normalize_example(e, d.expand_abbreviations, d.normalize_units) for e in exs]
@@ -454,13 +533,17 @@ def prepare_data(cfg)->tuple: # a medtune.config.Config
 # %% ../nbs/05_medical.ipynb #c080
 def check_sources(refs:list, # data sources
                   benchmarks:list|None=None, # benchmark specs (default: every shipped evaluation sample)
-                  system:str|None=None)->dict: # data.system_prompt
-    "PHI report per source and contamination of every source with every benchmark; bad records are skipped (data_report lists them)."
+                  system:str|None=None, # data.system_prompt
+                  allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
+    "PHI report per source and contamination of every source with every benchmark, each source streamed once; bad records are skipped (data_report lists them)."
     from medtune.data import EVAL_SAMPLES
     from medtune.evaluate import load_benchmark
-    sources = {ref: read_source(ref, system)[0] for ref in refs}
-    cont, _ = contamination(sources, dict(load_benchmark(b) for b in (benchmarks or list(EVAL_SAMPLES))))
-    return dict(phi={ref: phi_report(exs, ref) for ref, exs in sources.items()}, contamination=cont)
+    index, phi, pairs = benchmark_index(dict(load_benchmark(b) for b in (benchmarks or list(EVAL_SAMPLES)))), {}, []
+    for ref in refs:
+        scan, overlap = PhiScan(ref, allow=allow), OverlapScan(ref, index, keep_rows=False)
+        for e in iter_examples(ref, system, problems=Problems(keep=0), skipped=Counter()): scan.add(e); overlap.add(e)
+        phi[ref] = scan.report(); pairs += overlap.pairs()
+    return dict(phi=phi, contamination=_contamination_report(pairs))
 
 # %% ../nbs/05_medical.ipynb #c081
 def format_checks(checks:dict)->str:

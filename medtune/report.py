@@ -12,7 +12,7 @@ from .train import read_metrics
 
 # %% auto #0
 __all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown', 'freetext_markdown',
-           'refusal_markdown', 'report_markdown', 'write_report']
+           'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report']
 
 # %% ../nbs/10_report.ipynb #c005
 def check_report(r:dict)->dict:
@@ -21,9 +21,10 @@ def check_report(r:dict)->dict:
         if not cond: raise ValueError(f'report.json: {msg}')
     need(isinstance(r.get('model'), str), "'model' must be a string")
     need(isinstance(r.get('benchmarks'), dict), "'benchmarks' must be a mapping")
+    tuned = any('tuned' in b for b in r['benchmarks'].values())
     for name, b in r['benchmarks'].items():
         need(isinstance(b.get('n'), int) and b['n'] > 0, f"benchmarks.{name}.n must be a positive int")
-        for side in ('base', 'tuned'):
+        for side in ('base', 'tuned') if tuned else ('base',):
             s = b.get(side) or {}
             need(isinstance(s.get('accuracy'), float) and 0 <= s['accuracy'] <= 1, f"benchmarks.{name}.{side}.accuracy must be a float in [0, 1]")
             ci = s.get('ci95')
@@ -52,16 +53,17 @@ def plot_loss(metrics_path, # RUN/metrics.jsonl
 
 # %% ../nbs/10_report.ipynb #c009
 def plot_accuracy(report:dict, out):
-    "Base vs tuned accuracy per benchmark with 95% CI error bars, saved as PNG."
+    "Base (vs tuned) accuracy per benchmark with 95% CI error bars, saved as PNG."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     names = list(report['benchmarks'])
     fig, ax = plt.subplots(figsize=(1.6 + 1.4*len(names), 3.5))
-    for j, side in enumerate(('base', 'tuned')):
+    sides = [s for s in ('base', 'tuned') if all(s in b for b in report['benchmarks'].values())]
+    for j, side in enumerate(sides):
         acc = [report['benchmarks'][n][side]['accuracy'] for n in names]
         lo = [a - report['benchmarks'][n][side]['ci95'][0] for a, n in zip(acc, names)]
         hi = [report['benchmarks'][n][side]['ci95'][1] - a for a, n in zip(acc, names)]
-        ax.bar([i + (j - .5) * .38 for i in range(len(names))], acc, .36, yerr=[lo, hi], capsize=4, label=side)
+        ax.bar([i + (j - (len(sides) - 1) / 2) * .38 for i in range(len(names))], acc, .36, yerr=[lo, hi], capsize=4, label=side)
     ax.set_xticks(range(len(names)), names); ax.set_ylim(0, 1); ax.set_ylabel('accuracy (95% CI)'); ax.legend(); ax.grid(axis='y', alpha=.3)
     fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
     return Path(out)
@@ -75,7 +77,7 @@ def plot_reliability(report:dict, out):
     fig, axes = plt.subplots(1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.3), squeeze=False)
     for ax, n in zip(axes[0], names):
         ax.plot([0, 1], [0, 1], ls=':', c='grey')
-        for side in ('base', 'tuned'):
+        for side in [s for s in ('base', 'tuned') if s in report['benchmarks'][n]]:
             b = report['benchmarks'][n][side]
             pts = [(x['confidence'], x['accuracy']) for x in b['reliability'] if x['count']]
             if pts: ax.plot(*zip(*pts), marker='o', label=f"{side} (ECE {b['ece']:.3f})")
@@ -101,7 +103,8 @@ def data_checks_markdown(r:dict)->list:
     if f := r.get('phi'):
         n = sum(f['counts'].values())
         L += ['## PHI scan (training data)', '', f"data.phi = {f['mode']}: {n} possible identifiers (HIPAA Safe Harbor patterns) in {f['rows_with_phi']} of {f['rows']} rows"
-              + (f" ({', '.join(f'{k} {v}' for k, v in f['counts'].items())}); contexts masked:" if n else '.'), '']
+              + (f" ({', '.join(f'{k} {v}' for k, v in f['counts'].items())}); contexts masked:" if n else '.')
+              + (f" Public contact details allowed (data.phi_allow): {', '.join(f'{k} {v}' for k, v in f['allowed'].items())}." if f.get('allowed') else ''), '']
         L += [f"- {x['where']} ({x['field']}): {x['context']}" for s in f['by_source'].values() for x in s['examples']][:5] + ([''] if n else [])
     if (t := r.get('terminology')) and t.get('changes'):
         L += [f"Training text normalised (abbreviations expanded: {t['expand_abbreviations']}, units: {t['normalize_units']}): {t['changes']} changes.", '']
@@ -113,7 +116,7 @@ def freetext_markdown(f:dict|None)->list:
     if not f: return []
     sides = [s for s in ('base', 'tuned') if s in f]
     ci = lambda v, c: f"{v:.3f} [{c[0]:.3f}, {c[1]:.3f}]"
-    L = ['## Free-text answers (held-out questions, never trained on)', '', f"{f['n']} question/answer pairs; {f['method']}, at most {f['max_new_tokens']} new tokens.", '',
+    L = ['## Free-text answers (held-out questions, never trained on)' if 'tuned' in f else '## Free-text answers (reference question/answer pairs)', '', f"{f['n']} question/answer pairs; {f['method']}, at most {f['max_new_tokens']} new tokens.", '',
          '| | ROUGE-L [95% CI] | token F1 [95% CI] | mean words |', '|---|---|---|---|']
     L += [f"| {s} | {ci(f[s]['rouge_l'], f[s]['rouge_l_ci95'])} | {ci(f[s]['token_f1'], f[s]['token_f1_ci95'])} | {f[s]['mean_words']} |" for s in sides]
     if 'delta_rouge_l' in f:
@@ -132,35 +135,53 @@ def refusal_markdown(q:dict|None)->list:
     return L + [f"| {s} | {cell(q[s], 'refusal_rate')} | {cell(q[s], 'over_refusal_rate')} |" for s in sides] + ['']
 
 # %% ../nbs/10_report.ipynb #c014
+def _sub_rows(b:dict)->list:
+    "(label, n, base, tuned, Δ) of a benchmark's extra rows: acc_norm, unreadable replies, one per subject; tuned and Δ '' without an adapter."
+    base, t, n = b['base'], b.get('tuned'), b['n']
+    rows = []
+    if 'accuracy_norm' in base:
+        rows.append(('acc_norm (per-character)', n, _pct(base['accuracy_norm']), _pct(t['accuracy_norm']) if t else '', f"{100*(t['accuracy_norm']-base['accuracy_norm']):+.1f}" if t else ''))
+    if 'unparsed' in base: rows.append(('unreadable replies', n, base['unparsed'], t['unparsed'] if t else '', ''))
+    for s_, x in (b.get('by_subject') or {}).items():
+        rows.append((s_, x['n'], _pct(x['base']), _pct(x['tuned']) if 'tuned' in x else '', f"{100*(x['tuned']-x['base']):+.1f}" if 'tuned' in x else ''))
+    return rows
+
+# %% ../nbs/10_report.ipynb #c014b
+def benchmarks_markdown(r:dict)->list:
+    "report.md lines of the benchmark table: base vs tuned with the paired test, or the base model alone when there is no adapter."
+    pair = any('tuned' in b for b in r['benchmarks'].values())
+    ci = lambda s: f"{_pct(s['accuracy'])} [{_pct(s['ci95'][0])}, {_pct(s['ci95'][1])}]"
+    L = [f"## Benchmarks ({'base vs tuned, same model object, same prompts' if pair else 'base model only: no adapter'})", '', f"Method: {r.get('method', 'letter log-likelihood')}", '']
+    L += (['| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |', '|---|---|---|---|---|---|---|---|'] if pair
+          else ['| benchmark | n | accuracy [95% CI] | ECE | majority-class baseline |', '|---|---|---|---|---|'])
+    for name, b in r['benchmarks'].items():
+        base, t, p = b['base'], b.get('tuned'), b.get('paired', {})
+        ece = (f"{base['ece']:.3f}" + (f" → {t['ece']:.3f}" if t else '')) if 'ece' in base else ''
+        if pair:
+            dci = f" [{100*p['delta_ci95'][0]:+.1f}, {100*p['delta_ci95'][1]:+.1f}]" if 'delta_ci95' in p else ''
+            L.append(f"| {name} | {b['n']} | {ci(base)} | {ci(t)} | {100*p.get('delta', 0):+.1f}{dci} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
+            L += [f"| ↳ {lab} | {n} | {bv} | {tv} | {d} | | | |" for lab, n, bv, tv, d in _sub_rows(b)]
+        else:
+            L.append(f"| {name} | {b['n']} | {ci(base)} | {ece} | {_pct(b['majority_baseline']) if 'majority_baseline' in b else ''} |")
+            L += [f"| ↳ {lab} | {n} | {bv} | | |" for lab, n, bv, *_ in _sub_rows(b)]
+    how = ('; Δ is tuned − base in points with a paired bootstrap 95% interval; McNemar is the exact test on the items only one of the two got right' if pair else '')
+    return L + ['', f"Accuracy is the share of items whose highest-probability option is the gold one; intervals are Wilson 95%{how}; "
+                'ECE is the expected calibration error of the option probabilities (reliability.png). '
+                'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
+
+# %% ../nbs/10_report.ipynb #c014c
 def report_markdown(r:dict)->str:
-    "The human-readable report of a run."
+    "The human-readable report of a run (or of a base-only evaluation)."
     L = [f"# medtune report: {r['model']}", '']
     if r.get('run'): L += [f"Run: `{r['run']}`", '']
     if t := r.get('training'):
         L += ['## Training', '', f"- steps: {t.get('global_step')}, first loss {t.get('first_loss', float('nan')):.3f} → last loss {t.get('last_loss', float('nan')):.3f}",
               f"- examples: {t.get('examples')} (data fingerprint `{str(t.get('data_fingerprint'))[:16]}`)",
               f"- runtime: {t.get('train_runtime', 0):.0f} s", '']
-    L += ['## Benchmarks (base vs tuned, same model object, same prompts)', '', f"Method: {r.get('method', 'letter log-likelihood')}", '',
-          '| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |', '|---|---|---|---|---|---|---|---|']
-    for name, b in r['benchmarks'].items():
-        p = b.get('paired', {})
-        ci = lambda s: f"{_pct(s['accuracy'])} [{_pct(s['ci95'][0])}, {_pct(s['ci95'][1])}]"
-        dci = f" [{100*p['delta_ci95'][0]:+.1f}, {100*p['delta_ci95'][1]:+.1f}]" if 'delta_ci95' in p else ''
-        ece = f"{b['base']['ece']:.3f} → {b['tuned']['ece']:.3f}" if 'ece' in b['base'] else ''
-        L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | {100*p.get('delta', 0):+.1f}{dci} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
-        if 'accuracy_norm' in b['base']:
-            L.append(f"| ↳ acc_norm (per-character) | {b['n']} | {_pct(b['base']['accuracy_norm'])} | {_pct(b['tuned']['accuracy_norm'])} | {100*(b['tuned']['accuracy_norm']-b['base']['accuracy_norm']):+.1f} | | | |")
-        if 'unparsed' in b['base']: L.append(f"| ↳ unreadable replies | {b['n']} | {b['base']['unparsed']} | {b['tuned']['unparsed']} | | | | |")
-        for s_, x in (b.get('by_subject') or {}).items(): L.append(f"| ↳ {s_} | {x['n']} | {_pct(x['base'])} | {_pct(x['tuned'])} | {100*(x['tuned']-x['base']):+.1f} | | | |")
-    L += ['', 'Accuracy is the share of items whose highest-probability option letter is the gold one; intervals are Wilson 95%; '
-          'Δ is tuned − base in points with a paired bootstrap 95% interval; McNemar is the exact test on the items only one of the two got right; '
-          'ECE is the expected calibration error of the option probabilities (reliability.png). '
-          'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
-    L += freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal'))
-    L += data_checks_markdown(r)
+    L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal')) + data_checks_markdown(r)
     if g := r.get('generations'):
-        L += ['## Side-by-side answers', '']
-        for x in g: L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else []) + [f"- **base:** {x['base']}", f"- **tuned:** {x['tuned']}", '']
+        L += ['## Side-by-side answers' if any('tuned' in x for x in g) else '## Sample answers', '']
+        for x in g: L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else []) + [f"- **{s}:** {x[s]}" for s in ('base', 'tuned') if s in x] + ['']
     return '\n'.join(L)
 
 # %% ../nbs/10_report.ipynb #c015

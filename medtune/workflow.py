@@ -20,7 +20,7 @@ from .model import ResolvedModel, resolve_model
 
 # %% auto #0
 __all__ = ['default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage', 'run',
-           'evaluate_adapter']
+           'evaluate_adapter', 'evaluate_base']
 
 # %% ../nbs/11_workflow.ipynb #c005
 def default_run_dir(cfg:Config)->Path:
@@ -78,7 +78,8 @@ def _heldout(cfg:Config, train:list)->list|None:
     "Held-out question/answer pairs for the free-text comparison: from eval.freetext, none of them a training question."
     if not (cfg.eval.freetext and cfg.eval.freetext_n): return None
     from medtune.freetext import heldout_pairs
-    return heldout_pairs(cfg.eval.freetext, [e['prompt'][-1]['content'] for e in train], cfg.eval.freetext_n, cfg.eval.seed)
+    asked = [e['prompt'][-1]['content'] for e in train] + [g[2:] for e in train for g in e.get('group') or [] if g.startswith('q:')]  # as trained, and as written (before phrasings, redaction, abbreviations)
+    return heldout_pairs(cfg.eval.freetext, asked, cfg.eval.freetext_n, cfg.eval.seed)
 
 # %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
@@ -144,7 +145,7 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
 
 # %% ../nbs/11_workflow.ipynb #c017
 def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:dict|None=None)->dict:
-    "Score base vs tuned on every benchmark, compare free-text answers and refusals, add side-by-side answers, write the report."
+    "Score base vs tuned (or a model without an adapter alone) on every benchmark, compare free-text answers and refusals, add side-by-side answers, write the report."
     from medtune.evaluate import compare, side_by_side, describe_method
     from medtune.freetext import compare_freetext, refusal_probe, load_probes
     from medtune.report import write_report
@@ -158,8 +159,8 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
     atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     ft = compare_freetext(model, tok, p.freetext, ev.max_new_tokens, ev.batch_size) if p.freetext else None
     rp = refusal_probe(model, tok, load_probes(), ev.max_new_tokens, ev.batch_size) if ev.refusal_probe else None
-    gens = ([{k: x.get(k, '') for k in ('question', 'reference', 'base', 'tuned')} for x in ft['items'][:ev.generations]] if ft
-            else side_by_side(model, tok, _questions(p, ev.generations), ev.max_new_tokens))
+    gens = ([{k: x[k] for k in ('question', 'reference', 'base', 'tuned') if k in x} for x in ft['items'][:ev.generations]] if ft
+            else side_by_side(model, tok, _questions(p, ev.generations), ev.max_new_tokens, ev.batch_size))
     state.end()
     report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir), method=describe_method(ev.method, ev.shots),
                   eval=dict(method=ev.method, shots=ev.shots, styles=ev.styles, dev=ev.dev),
@@ -212,6 +213,31 @@ def _heldout_for_adapter(cfg:Config)->list|None:
         print(f"medtune: free-text comparison skipped: the training data cannot be read again to leave it out ({e})"); return None
 
 # %% ../nbs/11_workflow.ipynb #c025
+def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
+               out:Path, # output directory: created, removed again on failure
+               freetext:list|None, # held-out free-text pairs (or None)
+               adapter:Path|None=None, # saved adapter to compare against its base; None: the base model alone
+               training:dict|None=None)->dict: # the adapter's training summary, for the report
+    "Load the model once (and the adapter), evaluate, write the report into `out`; nothing is left in `out` when it fails."
+    from medtune.evaluate import load_benchmarks
+    from medtune.model import load_model
+    from medtune.persist import load_adapter
+    env = env_report(cfg.model.backend, cfg.model.dtype)
+    p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
+    if out.exists() and any(out.iterdir()): raise ConfigError(f"output directory {out} already exists and is not empty; choose another --out")
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    state = RunState(out)
+    try:
+        if env['backend'] == 'unsloth': import unsloth
+        model, tok = load_model(p.model, cfg.model, env['precision'], env['backend'], cfg.train.max_length)
+        report = eval_stage(load_adapter(model, adapter) if adapter else model, tok, p, out, state, training=training)
+        state.finish('done'); return report
+    except BaseException:
+        if created: shutil.rmtree(out, ignore_errors=True)
+        raise
+
+# %% ../nbs/11_workflow.ipynb #c026
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
                      out=None, # where report.json etc. go (default: <run>/eval-<time>)
                      model:str|None=None, # base model reference (default: the one it was trained on)
@@ -221,9 +247,7 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      method:str|None=None, # eval.method (default: the run's)
                      shots:int|None=None)->dict: # eval.shots (default: the run's)
     "Base vs tuned report for a saved adapter."
-    from medtune.persist import read_adapter_meta, load_adapter
-    from medtune.evaluate import load_benchmarks
-    from medtune.model import load_model
+    from medtune.persist import read_adapter_meta
     from medtune.config import make_config
     adapter = Path(adapter)
     if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
@@ -232,18 +256,24 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
     ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
     cfg = make_config(data={**{k: v for k, v in meta['config'].items() if k != 'preset'}, 'eval': {**meta['config']['eval'], **ev},
                             'model': {**meta['config']['model'], 'name': model or meta['base_model']}}, environ={})
-    env = env_report(cfg.model.backend, cfg.model.dtype)
-    p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=_heldout_for_adapter(cfg))
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
-    if out.exists() and any(out.iterdir()): raise ConfigError(f"output directory {out} already exists and is not empty; choose another --out")
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    state = RunState(out)
-    try:
-        if env['backend'] == 'unsloth': import unsloth
-        base, tok = load_model(p.model, cfg.model, env['precision'], env['backend'], cfg.train.max_length)
-        report = eval_stage(load_adapter(base, adapter), tok, p, out, state, training=meta.get('training'))
-        state.finish('done'); return report
-    except BaseException as e:
-        if created: shutil.rmtree(out, ignore_errors=True)
-        raise
+    return _eval_into(cfg, out, _heldout_for_adapter(cfg), adapter, meta.get('training'))
+
+# %% ../nbs/11_workflow.ipynb #c027
+def evaluate_base(model:str, # model reference: hub id, local folder, or embedded:NAME
+                  out=None, # where report.json etc. go (default: runs/eval-<model>-<time>)
+                  benchmarks:list|None=None, # benchmark specs (default: eval.benchmarks' default)
+                  n:int|None=None, # items per benchmark
+                  batch_size:int|None=None, # prompts per forward pass
+                  method:str|None=None, # eval.method
+                  shots:int|None=None, # eval.shots
+                  load_in_4bit:bool=False, # score the 4-bit quantised model (as QLoRA trains on) instead of the full-precision one
+                  settings:dict|None=None, # other eval fields, e.g. {'freetext_n': 8, 'refusal_probe': False}
+                  environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments above win
+    "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free-text scores and refusals."
+    from medtune.config import make_config
+    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
+    cfg = make_config(data={'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}, overrides={'eval': ev}, environ=environ)
+    tag = re.sub(r'[^A-Za-z0-9]+', '-', model.split('/')[-1].split(':')[-1]).strip('-').lower()
+    out = Path(out or Path('runs')/f"eval-{tag}-{datetime.now():%Y%m%d-%H%M%S}")
+    return _eval_into(cfg, out, _heldout(cfg, []), None, None)

@@ -65,6 +65,16 @@ def test_eval_command_on_saved_adapter(demo_run, tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads((tmp_path/'ev'/'report.json').read_text())
     assert sorted(r['benchmarks']) == ['medmcqa', 'mmlu_medical'] and r['benchmarks']['medmcqa']['n'] == 6
+    # the model alone (no adapter), 4-bit as it was trained: the same items get exactly the base side's predictions
+    p = medtune('eval', '--model', 'embedded:smollm2-135m-instruct', '--load-in-4bit', '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'base',
+                env={'MEDTUNE_EVAL__FREETEXT_N': '2', 'MEDTUNE_EVAL__REFUSAL_PROBE': 'false'})
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert 'no adapter' in p.stdout and '→' not in p.stdout.split('results for')[-1]
+    b = json.loads((tmp_path/'base'/'report.json').read_text())
+    assert all('tuned' not in x and 'paired' not in x for x in b['benchmarks'].values()) and b['freetext']['n'] == 2 and b['refusal'] is None
+    rows = lambda d: [json.loads(l) for l in (d/'eval_items.jsonl').read_text().splitlines()]
+    assert [(x['id'], x['base']) for x in rows(tmp_path/'base')] == [(x['id'], x['base']) for x in rows(tmp_path/'ev')]
+    for k in r['benchmarks']: assert b['benchmarks'][k]['base']['accuracy'] == r['benchmarks'][k]['base']['accuracy']
 
 def test_eval_refuses_tampered_adapter(demo_run, tmp_path):
     out, _, _ = demo_run
