@@ -343,6 +343,7 @@ def generate_texts(model, tok, texts:list, # prompts already rendered (chat temp
                    batch_size:int=8)->list: # prompts per generate call
     "Greedy reply to each prompt text: tokenised once, length-sorted left-padded batches, replies in input order."
     import torch
+    if not texts: return []  # e.g. eval.generations: 0
     ids = tok(texts, add_special_tokens=False)['input_ids']
     order, out, side = sorted(range(len(ids)), key=lambda i: len(ids[i])), [None] * len(ids), tok.padding_side
     dev, tok.padding_side = next(model.parameters()).device, 'left'
