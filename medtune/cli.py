@@ -55,7 +55,8 @@ def _parser():
 # %% ../nbs/12_cli.ipynb #c006
 def _summary(r:dict)->str:
     "Short text summary of a report for the terminal."
-    pair = any('tuned' in b for b in r['benchmarks'].values())
+    from medtune.report import report_sides
+    pair = len(report_sides(r)) == 2
     lines = [f"\nmedtune: results for {r['model']} ({'base → tuned' if pair else 'no adapter'}, 95% CI)"]
     f = lambda s: f"{100*s['accuracy']:.1f}% [{100*s['ci95'][0]:.0f}–{100*s['ci95'][1]:.0f}]"
     for k, b in r['benchmarks'].items():

@@ -270,9 +270,10 @@ def mcq_prompt(question:str, # the question stem
 
 # %% ../nbs/04_data.ipynb #c023h
 def hub_record(row:dict, # a row of the hub version of MedMCQA, MMLU or PubMedQA (detect_format: medmcqa_hub, mmlu_hub, pubmedqa_hub)
-               where:str)->dict: # for errors
+               where:str, # for errors
+               fmt:str|None=None)->dict: # detect_format(row), when the caller has it
     "The row in medtune's multiple-choice or PubMedQA form: openlifescienceai/medmcqa (opa..opd, cop), cais/mmlu (choices, answer index), qiaojin/PubMedQA (context dict)."
-    fmt = detect_format(row)
+    fmt = fmt or detect_format(row)
     if fmt == 'pubmedqa_hub':
         ctx = row['context'].get('contexts')
         if not isinstance(ctx, list) or not ctx: raise DataError(f"{where}: field 'context' has no 'contexts' list (PubMedQA hub record)")
@@ -347,9 +348,10 @@ def _text(row, key, where, fmt):
 # %% ../nbs/04_data.ipynb #c029
 def mcq_item(row:dict, where:str)->dict:
     "Normalise a multiple-choice or PubMedQA row to {id, question, options, answer (letter), context}."
-    if detect_format(row) == 'pubmedqa_raw': row = pubmedqa_record(row)
-    if detect_format(row) in ('pubmedqa_hub', 'medmcqa_hub', 'mmlu_hub'): row = hub_record(row, where)
-    if detect_format(row) == 'pubmedqa':
+    fmt = detect_format(row)
+    if fmt == 'pubmedqa_raw': row = pubmedqa_record(row); fmt = detect_format(row)
+    elif fmt in ('pubmedqa_hub', 'medmcqa_hub', 'mmlu_hub'): row = hub_record(row, where, fmt); fmt = detect_format(row)
+    if fmt == 'pubmedqa':
         ans = row['answer'].strip().lower()
         return dict(id=row.get('id'), question=_text(row, 'question', where, 'pubmedqa'), options=dict(PUBMEDQA_OPTIONS),
                     answer={v: k for k, v in PUBMEDQA_OPTIONS.items()}[ans], context=_text(row, 'context', where, 'pubmedqa'))

@@ -11,8 +11,13 @@ from .core import atomic_write_json, atomic_write_text
 from .train import read_metrics
 
 # %% auto #0
-__all__ = ['check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown', 'freetext_markdown',
-           'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report']
+__all__ = ['report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
+           'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report']
+
+# %% ../nbs/10_report.ipynb #c004s
+def report_sides(r:dict)->tuple:
+    "('base', 'tuned') for a comparison (a benchmark has a tuned side), ('base',) for a model evaluated alone."
+    return ('base', 'tuned') if any('tuned' in b for b in r['benchmarks'].values()) else ('base',)
 
 # %% ../nbs/10_report.ipynb #c005
 def check_report(r:dict)->dict:
@@ -21,10 +26,9 @@ def check_report(r:dict)->dict:
         if not cond: raise ValueError(f'report.json: {msg}')
     need(isinstance(r.get('model'), str), "'model' must be a string")
     need(isinstance(r.get('benchmarks'), dict), "'benchmarks' must be a mapping")
-    tuned = any('tuned' in b for b in r['benchmarks'].values())
     for name, b in r['benchmarks'].items():
         need(isinstance(b.get('n'), int) and b['n'] > 0, f"benchmarks.{name}.n must be a positive int")
-        for side in ('base', 'tuned') if tuned else ('base',):
+        for side in report_sides(r):
             s = b.get(side) or {}
             need(isinstance(s.get('accuracy'), float) and 0 <= s['accuracy'] <= 1, f"benchmarks.{name}.{side}.accuracy must be a float in [0, 1]")
             ci = s.get('ci95')
@@ -58,7 +62,7 @@ def plot_accuracy(report:dict, out):
     import matplotlib.pyplot as plt
     names = list(report['benchmarks'])
     fig, ax = plt.subplots(figsize=(1.6 + 1.4*len(names), 3.5))
-    sides = [s for s in ('base', 'tuned') if all(s in b for b in report['benchmarks'].values())]
+    sides = report_sides(report)
     for j, side in enumerate(sides):
         acc = [report['benchmarks'][n][side]['accuracy'] for n in names]
         lo = [a - report['benchmarks'][n][side]['ci95'][0] for a, n in zip(acc, names)]
@@ -149,7 +153,7 @@ def _sub_rows(b:dict)->list:
 # %% ../nbs/10_report.ipynb #c014b
 def benchmarks_markdown(r:dict)->list:
     "report.md lines of the benchmark table: base vs tuned with the paired test, or the base model alone when there is no adapter."
-    pair = any('tuned' in b for b in r['benchmarks'].values())
+    pair = len(report_sides(r)) == 2
     ci = lambda s: f"{_pct(s['accuracy'])} [{_pct(s['ci95'][0])}, {_pct(s['ci95'][1])}]"
     L = [f"## Benchmarks ({'base vs tuned, same model object, same prompts' if pair else 'base model only: no adapter'})", '', f"Method: {r.get('method', 'letter log-likelihood')}", '']
     L += (['| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |', '|---|---|---|---|---|---|---|---|'] if pair
