@@ -153,11 +153,12 @@ LORA_BYTES = 4 + 4 # fp32 LoRA weight + its fp32 gradient
 OPTIMIZER_BYTES = {'adamw_8bit': 2, 'adamw': 8} # optimizer state bytes per trainable parameter
 # Fitted by scripts/fit_memory.py to shared/calibration (H200, torch max_memory_allocated):
 # OVERHEAD_GIB and ACT_SCALE by least squares on the relative error of the 18 Unsloth QLoRA points (llama-1b/3b/8b × 6 shapes);
-# HF_LOGIT_BYTES and HF_ATTN_BYTES solved exactly from the 2 plain transformers+peft points (llama-1b 2048×4, 8192×2), the other terms fixed.
+# HF_LOGIT_BYTES and HF_ATTN_BYTES by minimax relative error over every plain transformers+peft point (the 2 reference points of the
+# calibration README and the hf points of DEVICE_POINTS; llama-1b 2048×4 measured 4 times at 14.38–18.29 GiB, 8192×2 once), the other terms fixed.
 OVERHEAD_GIB = 0.1028 # GiB: CUDA workspaces, rotary caches, chunked-loss buffers
 ACT_SCALE = 1.548 # live activation bytes of one recomputed layer / the tensors counted in `_layer_act_elems`
-HF_LOGIT_BYTES = 6.71 # bytes per logit (token × vocab) with plain transformers (fp32 logits for the loss)
-HF_ATTN_BYTES = 13.79 # bytes per attention score (batch × heads × seq²) with plain transformers
+HF_LOGIT_BYTES = 3.73 # bytes per logit (token × vocab) with plain transformers (fp32 logits for the loss)
+HF_ATTN_BYTES = 15.25 # bytes per attention score (batch × heads × seq²) with plain transformers
 # Fitted (mean) to the three device points of medtune's path with Unsloth's padding-free batches in DEVICE_POINTS (llama-1b only):
 PF_SAVE_BYTES = 20.6 # bytes per token × hidden unit that Unsloth's padding-free batches do not hold at the peak
 
