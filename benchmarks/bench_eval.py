@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Agreement and speed: medtune's continuation scoring (`eval.method: continuation`) against lm-evaluation-harness on the same items.
+"""Agreement and speed: medtune's scoring against lm-evaluation-harness on the same items (`--method continuation` or `letter`).
 
 For each benchmark (full published files in ../shared/data), `--n` items are drawn with `--seed` (and `--shots` k-shot examples per
 question: MMLU's dev CSVs per subject, PubMedQA's non-test half, otherwise test items not evaluated). The very same items are written
@@ -9,6 +9,12 @@ as local JSONL for lm-eval's own task formats (benchmarks/lm_eval_tasks/, whose 
     i.e. `lm_eval --model hf --model_args pretrained=...,dtype=float32 --device cpu --include_path benchmarks/lm_eval_tasks`;
   * medtune scores them: `medtune.evaluate.score_continuation` on the same folder, float32.
 
+`--method letter` checks medtune's default scoring (`eval.method: letter`: the option letters' probabilities at the first answer token
+after the chat template, one forward per question, `medtune.evaluate.score_items`) the same way. The lm-eval side is a plain
+multiple-choice task (benchmarks/lm_eval_tasks/medtune_letter_*.yaml) whose text is medtune's prompt and whose choices are the letters,
+run with `apply_chat_template=True` (`lm_eval ... --apply_chat_template`): lm-eval then scores each letter as the continuation of the
+chat-templated prompt, so both compute the same log-probabilities (compared after normalising over the options). Zero-shot only.
+
 Both have their model loaded (and warmed up on two items) before the clock starts; the timed part is everything from items to
 scores (lm-eval: dataset load, prompts, requests, forwards; medtune: prompts, tokenisation, forwards). Written to --out:
 eval_agreement_<tag>.json (per benchmark: acc, acc_norm of both, differences in points, per-item agreement, identical prompts,
@@ -17,8 +23,9 @@ largest log-likelihood difference, seconds, items/s, the speed ratio) and eval_a
     nice .venv/bin/python benchmarks/bench_eval.py --n 200                      # zero-shot, all four benchmarks
     nice .venv/bin/python benchmarks/bench_eval.py --n 200 --shots 5 --benchmarks mmlu
     nice .venv/bin/python benchmarks/bench_eval.py --n 200 --benchmarks mmlu_cont    # answer texts as choices: multi-token continuations
+    nice .venv/bin/python benchmarks/bench_eval.py --n 200 --method letter           # medtune's default method, zero-shot
 """
-import argparse, json, os, platform, random, sys, time
+import argparse, json, math, os, platform, random, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -76,24 +83,36 @@ def write_tasks(name:str, items:list, pool:list)->list:
         out.append((f'medtune_{base}', idx))
     return out
 
+def write_letter_task(name:str, items:list)->list:
+    "Write the lm-eval data file of the letter task: medtune's prompt, the option letters, the gold index; returns [(task, item indices)]."
+    from medtune.data import mcq_prompt
+    write_jsonl(DATA/f'letter_{name}_test.jsonl', [dict(prompt=mcq_prompt(it['question'], it['options'], it.get('context')), choices=list(it['options']),
+                                                       gold=list(it['options']).index(it['answer'])) for it in items])
+    return [(f'medtune_letter_{name}', list(range(len(items))))]
+
+def log_softmax(xs:list)->list:
+    m = max(xs); z = m + math.log(sum(math.exp(x - m) for x in xs))
+    return [x - z for x in xs]
+
 def first_max(xs:list)->int: return max(range(len(xs)), key=xs.__getitem__)
 
-def run_lm_eval(lm, tasks:list, k:int, tm, limit:int|None=None)->tuple:
-    "lm-eval on the tasks: (seconds, {task: samples}, {task: reported metrics})."
+def run_lm_eval(lm, tasks:list, k:int, tm, limit:int|None=None, chat:bool=False)->tuple:
+    "lm-eval on the tasks: (seconds, {task: samples}, {task: reported metrics}); `chat`: apply the model's chat template."
     from lm_eval import simple_evaluate
     t = time.perf_counter()
     res = simple_evaluate(model=lm, tasks=[t_ for t_, _ in tasks], num_fewshot=k, task_manager=tm, log_samples=True, bootstrap_iters=0,
-                          verbosity='ERROR', limit=limit)
+                          verbosity='ERROR', limit=limit, apply_chat_template=chat)
     return time.perf_counter() - t, res['samples'], res['results']
 
-def lm_eval_rows(samples:dict, tasks:list, n:int)->list:
-    "Per item (in medtune's order): lm-eval's context, log-likelihoods, acc and acc_norm."
+def lm_eval_rows(samples:dict, tasks:list, n:int, normalise:bool=False)->list:
+    "Per item (in medtune's order): lm-eval's context, log-likelihoods (`normalise`: over the options), acc and acc_norm."
     rows = [None] * n
     for task, idx in tasks:
         for s in samples[task]:
             args = s['arguments']
             ctx = (args[0][0] if isinstance(args[0], (list, tuple)) else args['gen_args_0']['arg_0'])
-            rows[idx[s['doc_id']]] = dict(context=ctx, lls=[float(r[0]) for r in s['filtered_resps']], acc=float(s['acc']), acc_norm=float(s['acc_norm']))
+            lls = [float(r[0]) for r in s['filtered_resps']]
+            rows[idx[s['doc_id']]] = dict(context=ctx, lls=log_softmax(lls) if normalise else lls, acc=float(s['acc']), acc_norm=float(s['acc_norm']))
     assert all(rows), 'lm-eval returned fewer samples than items'
     return rows
 
@@ -110,13 +129,27 @@ def medtune_rows(model, tok, items:list, style:str, bs:int)->tuple:
                          acc_norm=float(first_max([x / n for x, n in zip(s['lls'], s['lens'])]) == gold)))
     return dt, rows
 
+def letter_rows(model, tok, items:list, bs:int)->tuple:
+    "(seconds, per item: chat-templated prompt, log-probabilities of the letters normalised over the options, acc (= acc_norm)) for medtune's letter scoring."
+    from medtune.evaluate import score_items, render_prompt
+    t = time.perf_counter()
+    probs = score_items(model, tok, items, bs)
+    dt = time.perf_counter() - t
+    rows = []
+    for it, pr in zip(items, probs):
+        ok = float(first_max(pr) == list(it['options']).index(it['answer']))
+        rows.append(dict(context=render_prompt(tok, it), lls=[math.log(max(x, 1e-300)) for x in pr], acc=ok, acc_norm=ok))
+    return dt, rows
+
 def floor_seconds(model, tok, items:list, style:str, bs:int)->tuple:
     """(seconds, context tokens): only the transformer body's forward over every item's context (no tokenisation, no output layer,
     no log-softmax, no key/value cache kept), in medtune's length-sorted batches. Any exact scorer in the same precision must at least run every context token
     through the body once, so lm-eval's seconds / these seconds bounds the speed-up any such scorer could show over lm-eval here."""
     import torch
-    from medtune.evaluate import lm_requests, model_max_length
-    ctx = sorted((r[0] for r in lm_requests(tok, items, style, model_max_length(model, tok))), key=len)
+    from medtune.evaluate import lm_requests, model_max_length, render_prompt
+    if style == 'letter': ctx = tok([render_prompt(tok, it) for it in items], add_special_tokens=False)['input_ids']
+    else: ctx = [r[0] for r in lm_requests(tok, items, style, model_max_length(model, tok))]
+    ctx = sorted(ctx, key=len)
     batches = []
     for s in range(0, len(ctx), bs):
         b = ctx[s:s + bs]; L = max(map(len, b))
@@ -151,6 +184,7 @@ def main(argv=None):
     ap.add_argument('--benchmarks', default='medqa,medmcqa,pubmedqa,mmlu')
     ap.add_argument('--n', type=int, default=200, help='items per benchmark')
     ap.add_argument('--shots', type=int, default=0)
+    ap.add_argument('--method', choices=['continuation', 'letter'], default='continuation', help="medtune's scoring method to check (letter: zero-shot only)")
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--batch-size', type=int, default=8, help="medtune's questions per forward (eval.batch_size default)")
     ap.add_argument('--lm-eval-batch-sizes', default='8,1', help='lm-eval runs, one per batch size (1 is its default)')
@@ -161,6 +195,9 @@ def main(argv=None):
     ap.add_argument('--tag', default=None)
     ap.add_argument('--floor', action='store_true', help="also time the transformer body alone on the same contexts: the bound on any exact scorer's speed")
     a = ap.parse_args(argv)
+    letter = a.method == 'letter'
+    if letter and a.shots: ap.error('--method letter compares zero-shot scoring only (--shots 0)')
+    if letter and 'mmlu_cont' in a.benchmarks: ap.error('--method letter: mmlu_cont is a continuation format; use mmlu')
     os.chdir(ROOT)  # the task YAMLs name their data files relative to the repository root
     import torch, transformers, lm_eval
     from lm_eval.models.huggingface import HFLM
@@ -169,7 +206,7 @@ def main(argv=None):
     from transformers import AutoModelForCausalLM
     if a.threads: torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    tag = a.tag or f"{a.shots}shot_n{a.n}_{a.device}"
+    tag = a.tag or f"{a.shots}shot_n{a.n}_{a.device}" + ('_letter' if letter else '')
     sys.stdout = Tee(out/f'eval_agreement_{tag}.log')
     names = [b.strip() for b in a.benchmarks.split(',') if b.strip()]
     folder = str(embedded_model_dir(verbose=False))
@@ -182,9 +219,10 @@ def main(argv=None):
     src, results, warm = sources(Path(a.shared)), {}, set()
     for name in names:
         items, pool, where = select(name, src[name], a.n, a.seed, a.shots)
-        tasks, style = write_tasks(name, items, pool), STYLE[name]
-        medtune_rows(model, tok, items[:2], style, a.batch_size)   # warm-up (untimed)
-        dt_m, mt = medtune_rows(model, tok, items, style, a.batch_size)
+        if letter: tasks, style, score = write_letter_task(name, items), 'letter', lambda its: letter_rows(model, tok, its, a.batch_size)
+        else: tasks, style, score = write_tasks(name, items, pool), STYLE[name], lambda its: medtune_rows(model, tok, its, STYLE[name], a.batch_size)
+        score(items[:2])   # warm-up (untimed)
+        dt_m, mt = score(items)
         dt_f, ntok = floor_seconds(model, tok, items, style, a.batch_size) if a.floor else (None, None)
         r = dict(n=len(items), shots=a.shots, shots_from=where if a.shots else None, style=style, lm_eval_tasks=[t for t, _ in tasks],
                  medtune=dict(batch_size=a.batch_size, seconds=round(dt_m, 2), items_per_s=round(len(items) / dt_m, 3)), lm_eval={},
@@ -192,9 +230,9 @@ def main(argv=None):
         print(f"\n[{name}] {len(items)} items, {a.shots}-shot; medtune {dt_m:.1f} s ({len(items) / dt_m:.2f} items/s)"
               + (f"; body-forward floor {dt_f:.1f} s for {ntok} context tokens (medtune = {dt_m / dt_f:.2f}x the floor)" if a.floor else ''))
         for bs, lm in lms.items():
-            if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2)  # warm-up (untimed)
-            dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm)
-            le = lm_eval_rows(samples, tasks, len(items))
+            if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2, chat=letter)  # warm-up (untimed)
+            dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm, chat=letter)
+            le = lm_eval_rows(samples, tasks, len(items), normalise=letter)
             c = compare_rows(mt, le)
             rep = {t: {m: reported[t].get(f'{m},none') for m in ('acc', 'acc_norm')} for t, _ in tasks}
             r['lm_eval'][f'batch_size_{bs}'] = dict(seconds=round(dt_l, 2), items_per_s=round(len(items) / dt_l, 3),
@@ -215,7 +253,7 @@ def main(argv=None):
                                                   all_agree_within_half_point=all(r['lm_eval'][f'batch_size_{bs}']['agree_within_half_point'] for r in results.values()),
                                                   **(dict(max_possible_ratio_exact=round(sl / sum(r['floor']['seconds'] for r in results.values()), 2)) if a.floor else {}))
     if a.floor: summary['floor_seconds'] = round(sum(r['floor']['seconds'] for r in results.values()), 2)
-    rec = dict(date=f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}", command=' '.join(sys.argv), model='embedded:smollm2-135m-instruct (float32)',
+    rec = dict(date=f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}", command=' '.join(sys.argv), model='embedded:smollm2-135m-instruct (float32)', method=a.method,
                model_folder=folder, device=a.device if a.device != 'cpu' else f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
                torch_threads=torch.get_num_threads(), load_average_end=os.getloadavg(), seed=a.seed, shots=a.shots,
                versions=dict(torch=torch.__version__, transformers=transformers.__version__, lm_eval=lm_eval.__version__, python=platform.python_version()),

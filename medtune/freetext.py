@@ -6,7 +6,7 @@ Docs: https://medtune.github.io/medtune/freetext.html.md"""
 
 # %% ../nbs/09a_freetext.ipynb #c002
 from __future__ import annotations
-import json, random, re
+import hashlib, json, random, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError
@@ -15,7 +15,7 @@ from .medical import RESOURCES_DIR
 
 # %% auto #0
 __all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'generate_answers',
-           'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
+           'question_key', 'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
 
 # %% ../nbs/09a_freetext.ipynb #c005
 def rouge_tokens(text:str)->list:
@@ -83,18 +83,24 @@ def generate_answers(model, tok, prompts:list, # user messages
 # %% ../nbs/09a_freetext.ipynb #c020
 def _norm_q(text:str)->str: return ' '.join(re.findall(r'\w+', text.lower()))
 
+# %% ../nbs/09a_freetext.ipynb #c020k
+def question_key(text:str)->str: # a question as asked
+    "A short hash of the normalised question (lower case, word characters only): the same for the same question however it is spaced or punctuated."
+    return hashlib.sha256(_norm_q(text).encode()).hexdigest()[:16]
+
 # %% ../nbs/09a_freetext.ipynb #c021
 def heldout_pairs(source:str, # data source with free-text answers (sample:medquad, a file, ...)
                   train_prompts:list, # user messages of the training examples (excluded)
                   n:int, # pairs to draw
-                  seed:int=0)->list: # sampling seed
+                  seed:int=0, # sampling seed
+                  trained_keys=())->list: # question_keys of further trained questions (as saved with an adapter)
     "Up to `n` (question, reference) pairs from `source` whose question was not trained on."
     from medtune.data import read_source
     exs, problems = read_source(source)
     if problems: raise ConfigError(f"eval.freetext = {source!r}: {problems[0][0]}: {problems[0][1]}")
-    seen = {_norm_q(p) for p in train_prompts}
+    seen = {question_key(p) for p in train_prompts} | set(trained_keys)
     pairs = [dict(id=e['id'], question=e['prompt'][-1]['content'], reference=e['completion'][-1]['content'])
-             for e in exs if e.get('format') in ('qa', 'alpaca', 'messages', 'sharegpt') and _norm_q(e['prompt'][-1]['content']) not in seen]
+             for e in exs if e.get('format') in ('qa', 'alpaca', 'messages', 'sharegpt') and question_key(e['prompt'][-1]['content']) not in seen]
     if not pairs: raise ConfigError(f"eval.freetext = {source!r}: no question/answer pairs left that were not trained on; name another source or set eval.freetext_n: 0")
     return random.Random(seed).sample(pairs, min(n, len(pairs)))
 

@@ -8,7 +8,7 @@ Docs: https://medtune.github.io/medtune/persist.html.md"""
 from __future__ import annotations
 import json, shutil, tempfile
 from pathlib import Path
-from .core import IntegrityError, sha256_file, atomic_write_json, publish_dir
+from .core import IntegrityError, sha256_file, atomic_write_json, atomic_write_text, publish_dir
 
 # %% auto #0
 __all__ = ['MANIFEST', 'write_manifest', 'verify_manifest', 'save_adapter', 'read_adapter_meta', 'load_adapter']
@@ -48,14 +48,16 @@ def verify_manifest(folder)->dict: # a folder written with write_manifest
 def save_adapter(model, # PeftModel
                  tok, # tokenizer
                  dest, # final folder, e.g. RUN/adapter
-                 meta:dict): # metadata for medtune.json (config, versions, data fingerprint, base model)
-    "Atomically save adapter + tokenizer + metadata + manifest to `dest`."
+                 meta:dict, # metadata for medtune.json (config, versions, data fingerprint, base model)
+                 files:dict|None=None): # more text files to keep with it, name -> text (e.g. trained_questions.txt)
+    "Atomically save adapter + tokenizer + metadata (+ `files`) + manifest to `dest`."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         atomic_write_json(tmp/'medtune.json', meta)
+        for name, text in (files or {}).items(): atomic_write_text(tmp/name, text)
         write_manifest(tmp)
         return publish_dir(tmp, dest)
     except BaseException:

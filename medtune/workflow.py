@@ -74,12 +74,16 @@ def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
                                                                   changes=plan.changes, reason=plan.reason)
 
 # %% ../nbs/11_workflow.ipynb #c009h
-def _heldout(cfg:Config, train:list)->list|None:
-    "Held-out question/answer pairs for the free-text comparison: from eval.freetext, none of them a training question."
+def _asked(train:list)->list:
+    "Every training question: as trained (after phrasings, redaction, abbreviations) and as written in the source (the `q:` group keys)."
+    return [e['prompt'][-1]['content'] for e in train] + [g[2:] for e in train for g in e.get('group') or [] if g.startswith('q:')]
+
+# %% ../nbs/11_workflow.ipynb #c009i
+def _heldout(cfg:Config, train:list, keys=())->list|None:
+    "Held-out question/answer pairs for the free-text comparison: from eval.freetext, none of them a training question (nor one whose question_key is in `keys`)."
     if not (cfg.eval.freetext and cfg.eval.freetext_n): return None
     from medtune.freetext import heldout_pairs
-    asked = [e['prompt'][-1]['content'] for e in train] + [g[2:] for e in train for g in e.get('group') or [] if g.startswith('q:')]  # as trained, and as written (before phrasings, redaction, abbreviations)
-    return heldout_pairs(cfg.eval.freetext, asked, cfg.eval.freetext_n, cfg.eval.seed)
+    return heldout_pairs(cfg.eval.freetext, _asked(train), cfg.eval.freetext_n, cfg.eval.seed, keys)
 
 # %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
@@ -140,7 +144,9 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
     meta = dict(medtune_format=1, base_model=p.model.ref, base_model_resolved=dict(kind=p.model.kind, note=p.model.note),
                 config=p.cfg.model_dump(mode='json'), versions=_versions(p.env), data_fingerprint=summary['data_fingerprint'],
                 data_sources=p.cfg.data.train, training=dict(global_step=summary['global_step'], train_loss=summary['train_loss']))
-    save_adapter(model, tok, run_dir/'adapter', meta)
+    from medtune.freetext import question_key
+    keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))  # so a later evaluation leaves them out
+    save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys})
     state.end()
 
 # %% ../nbs/11_workflow.ipynb #c017
@@ -204,9 +210,12 @@ def run(cfg:Config, # validated config
         raise
 
 # %% ../nbs/11_workflow.ipynb #c019h
-def _heldout_for_adapter(cfg:Config)->list|None:
-    "The free-text pairs for a saved adapter: its training data is read again (same config, same seed) so none of it is used; None when it cannot be."
-    try:
+def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval sections)
+                         adapter:Path)->list|None: # the adapter's folder (manifest already verified)
+    "The free-text pairs for a saved adapter, none of them a question it trained on; None when that cannot be known."
+    keys = Path(adapter)/'trained_questions.txt'
+    if keys.is_file(): return _heldout(cfg, [], keys.read_text().split())
+    try:  # adapters saved before medtune kept the keys: read the training data again (same config, same seed)
         exs, _ = prepare_data(cfg)
         return _heldout(cfg, split_examples(exs, cfg.data.val_fraction, cfg.data.seed)[0])
     except MedtuneError as e:
@@ -257,7 +266,7 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
     cfg = make_config(data={**{k: v for k, v in meta['config'].items() if k != 'preset'}, 'eval': {**meta['config']['eval'], **ev},
                             'model': {**meta['config']['model'], 'name': model or meta['base_model']}}, environ={})
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
-    return _eval_into(cfg, out, _heldout_for_adapter(cfg), adapter, meta.get('training'))
+    return _eval_into(cfg, out, _heldout_for_adapter(cfg, adapter), adapter, meta.get('training'))
 
 # %% ../nbs/11_workflow.ipynb #c027
 def evaluate_base(model:str, # model reference: hub id, local folder, or embedded:NAME

@@ -58,6 +58,11 @@ def test_adapter_loads_with_plain_peft(demo_run):
     assert (tuned - base).abs().max() > 1e-2  # the trained adapter changes the model
     meta = json.loads((out/'adapter'/'medtune.json').read_text())
     assert meta['base_model'] == 'embedded:smollm2-135m-instruct' and len(meta['data_fingerprint']) == 64
+    # the adapter keeps the keys of the questions it trained on (no text), and the free-text pairs are none of them
+    from medtune.freetext import question_key
+    keys = set((out/'adapter'/'trained_questions.txt').read_text().split())
+    ft = json.loads((out/'report.json').read_text())['freetext']
+    assert len(keys) > 100 and ft['n'] == 8 and not {question_key(x['question']) for x in ft['items']} & keys
 
 def test_eval_command_on_saved_adapter(demo_run, tmp_path):
     out, _, _ = demo_run
