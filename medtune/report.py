@@ -6,13 +6,16 @@ Docs: https://medtune.github.io/medtune/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #c002
 from __future__ import annotations
+import base64
+from dataclasses import dataclass, field
 from pathlib import Path
-from .core import atomic_write_json, atomic_write_text
+from .core import ConfigError, atomic_write_json, atomic_write_text
 from .train import read_metrics
 
 # %% auto #0
-__all__ = ['report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
-           'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report']
+__all__ = ['PLOTS', 'report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
+           'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report',
+           'ReportView', 'show_report']
 
 # %% ../nbs/10_report.ipynb #c004s
 def report_sides(r:dict)->tuple:
@@ -200,3 +203,31 @@ def write_report(run_dir, # run directory
     atomic_write_text(run_dir/'report.md', report_markdown(report))
     atomic_write_json(run_dir/'report.json', report)
     return report
+
+# %% ../nbs/10_report.ipynb #c903
+PLOTS = ('loss', 'accuracy', 'reliability')  # the PNGs a run may hold, in display order
+
+# %% ../nbs/10_report.ipynb #c904
+@dataclass
+class ReportView:
+    "A run's report for a notebook: the Markdown of report.md and its plots; displays itself, `str()` is the Markdown."
+    markdown:str # report.md
+    images:list=field(default_factory=list) # (name, PNG bytes) for each plot the run has, in PLOTS order
+    def __str__(self): return self.markdown
+    def _repr_markdown_(self):
+        "Markdown with the plots inlined (for front ends that render Markdown but do not call IPython's display)."
+        return self.markdown + ''.join(f"\n\n![{n}](data:image/png;base64,{base64.b64encode(b).decode()})" for n, b in self.images)
+    def _ipython_display_(self):
+        "In IPython/Jupyter/Colab: the Markdown, then each plot as an image output."
+        from IPython.display import Image, Markdown, display
+        display(Markdown(self.markdown))
+        for _, b in self.images: display(Image(data=b, format='png'))
+
+# %% ../nbs/10_report.ipynb #c905
+def show_report(run)->ReportView: # a run directory (medtune demo/train/eval --out DIR), or its report.json / report.md
+    "The report of a run as a notebook shows it: report.md, then the loss, accuracy and reliability plots it has."
+    run = Path(run)
+    if run.is_file(): run = run.parent
+    if not (run/'report.md').is_file():
+        raise ConfigError(f"{run}: no report.md here; pass a run directory written by medtune demo, train or eval (their --out DIR)")
+    return ReportView((run/'report.md').read_text(), [(n, (run/f'{n}.png').read_bytes()) for n in PLOTS if (run/f'{n}.png').is_file()])
