@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Agreement and speed: medtune's scoring against lm-evaluation-harness on the same items (`--method continuation` or `letter`).
+"""Agreement and speed: medtune's scoring against lm-evaluation-harness on the same items (`--method continuation`, `letter` or `generate`).
 
 For each benchmark (full published files in ../shared/data), `--n` items are drawn with `--seed` (and `--shots` k-shot examples per
 question: MMLU's dev CSVs per subject, PubMedQA's non-test half, otherwise test items not evaluated). The very same items are written
@@ -15,6 +15,11 @@ multiple-choice task (benchmarks/lm_eval_tasks/medtune_letter_*.yaml) whose text
 run with `apply_chat_template=True` (`lm_eval ... --apply_chat_template`): lm-eval then scores each letter as the continuation of the
 chat-templated prompt, so both compute the same log-probabilities (compared after normalising over the options). Zero-shot only.
 
+`--method generate` checks `eval.method: generate` (a greedy reply to the same chat-templated prompt, its letter read by
+`medtune.evaluate.extract_answer`): lm-eval runs a `generate_until` task (benchmarks/lm_eval_tasks/medtune_generate_*.yaml, stop at
+the end-of-turn token only, `--max-new-tokens` tokens at most, greedy) with `apply_chat_template=True`, and its filter reads the
+letter with the same `extract_answer`; the bench compares the replies themselves as well as the letters. Zero-shot only.
+
 Both have their model loaded (and warmed up on two items) before the clock starts; the timed part is everything from items to
 scores (lm-eval: dataset load, prompts, requests, forwards; medtune: prompts, tokenisation, forwards). Written to --out:
 eval_agreement_<tag>.json (per benchmark: acc, acc_norm of both, differences in points, per-item agreement, identical prompts,
@@ -24,6 +29,7 @@ largest log-likelihood difference, seconds, items/s, the speed ratio) and eval_a
     nice .venv/bin/python benchmarks/bench_eval.py --n 200 --shots 5 --benchmarks mmlu
     nice .venv/bin/python benchmarks/bench_eval.py --n 200 --benchmarks mmlu_cont    # answer texts as choices: multi-token continuations
     nice .venv/bin/python benchmarks/bench_eval.py --n 200 --method letter           # medtune's default method, zero-shot
+    nice .venv/bin/python benchmarks/bench_eval.py --n 200 --method generate         # greedy reply + letter extraction, zero-shot
 """
 import argparse, json, math, os, platform, random, sys, time
 from datetime import datetime, timezone
@@ -90,18 +96,25 @@ def write_letter_task(name:str, items:list)->list:
                                                        gold=list(it['options']).index(it['answer'])) for it in items])
     return [(f'medtune_letter_{name}', list(range(len(items))))]
 
+def write_generate_task(name:str, items:list)->list:
+    "Write the lm-eval data file of the generate task: medtune's prompt, the options (for the extraction), the gold letter."
+    from medtune.data import mcq_prompt
+    write_jsonl(DATA/f'generate_{name}_test.jsonl', [dict(prompt=mcq_prompt(it['question'], it['options'], it.get('context')), letters=list(it['options']),
+                                                         texts=list(it['options'].values()), answer=it['answer']) for it in items])
+    return [(f'medtune_generate_{name}', list(range(len(items))))]
+
 def log_softmax(xs:list)->list:
     m = max(xs); z = m + math.log(sum(math.exp(x - m) for x in xs))
     return [x - z for x in xs]
 
 def first_max(xs:list)->int: return max(range(len(xs)), key=xs.__getitem__)
 
-def run_lm_eval(lm, tasks:list, k:int, tm, limit:int|None=None, chat:bool=False)->tuple:
+def run_lm_eval(lm, tasks:list, k:int, tm, limit:int|None=None, chat:bool=False, gen_kwargs:dict|None=None)->tuple:
     "lm-eval on the tasks: (seconds, {task: samples}, {task: reported metrics}); `chat`: apply the model's chat template."
     from lm_eval import simple_evaluate
     t = time.perf_counter()
     res = simple_evaluate(model=lm, tasks=[t_ for t_, _ in tasks], num_fewshot=k, task_manager=tm, log_samples=True, bootstrap_iters=0,
-                          verbosity='ERROR', limit=limit, apply_chat_template=chat)
+                          verbosity='ERROR', limit=limit, apply_chat_template=chat, gen_kwargs=gen_kwargs)
     return time.perf_counter() - t, res['samples'], res['results']
 
 def lm_eval_rows(samples:dict, tasks:list, n:int, normalise:bool=False)->list:
@@ -111,6 +124,11 @@ def lm_eval_rows(samples:dict, tasks:list, n:int, normalise:bool=False)->list:
         for s in samples[task]:
             args = s['arguments']
             ctx = (args[0][0] if isinstance(args[0], (list, tuple)) else args['gen_args_0']['arg_0'])
+            if 'exact_match' in s:  # generate_until: the reply and the letter the filter read from it
+                ok = float(s['exact_match'])
+                pred = s['filtered_resps'][0]
+                if isinstance(pred, (list, tuple)): pred = pred[0]  # one reply per request
+                rows[idx[s['doc_id']]] = dict(context=ctx, reply=s['resps'][0][0], pred=pred, acc=ok, acc_norm=ok); continue
             lls = [float(r[0]) for r in s['filtered_resps']]
             rows[idx[s['doc_id']]] = dict(context=ctx, lls=log_softmax(lls) if normalise else lls, acc=float(s['acc']), acc_norm=float(s['acc_norm']))
     assert all(rows), 'lm-eval returned fewer samples than items'
@@ -141,6 +159,15 @@ def letter_rows(model, tok, items:list, bs:int)->tuple:
         rows.append(dict(context=render_prompt(tok, it), lls=[math.log(max(x, 1e-300)) for x in pr], acc=ok, acc_norm=ok))
     return dt, rows
 
+def generate_rows(model, tok, items:list, bs:int, max_new_tokens:int)->tuple:
+    "(seconds, per item: chat-templated prompt, reply, extracted letter ('[invalid]' when none), acc (= acc_norm)) for medtune's generate scoring."
+    from medtune.evaluate import score_generate, render_prompt
+    t = time.perf_counter()
+    got = score_generate(model, tok, items, bs, max_new_tokens)
+    dt = time.perf_counter() - t
+    return dt, [dict(context=render_prompt(tok, it), reply=r, pred=L or '[invalid]', acc=float(L == it['answer']), acc_norm=float(L == it['answer']))
+                for it, (L, r) in zip(items, got)]
+
 def floor_seconds(model, tok, items:list, style:str, bs:int)->tuple:
     """(seconds, context tokens): only the transformer body's forward over every item's context (no tokenisation, no output layer,
     no log-softmax, no key/value cache kept), in medtune's length-sorted batches. Any exact scorer in the same precision must at least run every context token
@@ -167,9 +194,14 @@ def compare_rows(mt:list, le:list)->dict:
     d = {f'{m}_{e}': mean(rows, m) for m in ('acc', 'acc_norm') for e, rows in (('medtune', mt), ('lm_eval', le))}
     d.update(acc_diff_points=100 * (d['acc_medtune'] - d['acc_lm_eval']), acc_norm_diff_points=100 * (d['acc_norm_medtune'] - d['acc_norm_lm_eval']),
              same_acc_items=sum(a['acc'] == b['acc'] for a, b in zip(mt, le)), same_acc_norm_items=sum(a['acc_norm'] == b['acc_norm'] for a, b in zip(mt, le)),
-             same_prediction_items=sum(first_max(a['lls']) == first_max(b['lls']) for a, b in zip(mt, le)),
-             identical_prompts=sum(a['context'] == b['context'] for a, b in zip(mt, le)),
-             max_abs_ll_diff=max(abs(x - y) for a, b in zip(mt, le) for x, y in zip(a['lls'], b['lls'])))
+             identical_prompts=sum(a['context'] == b['context'] for a, b in zip(mt, le)))
+    if 'reply' in mt[0]:  # generation: the same letter read, and the same reply text (after stripping surrounding white space)
+        d.update(same_prediction_items=sum(a['pred'] == b['pred'] for a, b in zip(mt, le)),
+                 identical_replies=sum(a['reply'].strip() == b['reply'].strip() for a, b in zip(mt, le)),
+                 unreadable_medtune=sum(a['pred'] == '[invalid]' for a in mt), unreadable_lm_eval=sum(b['pred'] == '[invalid]' for b in le))
+    else:
+        d.update(same_prediction_items=sum(first_max(a['lls']) == first_max(b['lls']) for a, b in zip(mt, le)),
+                 max_abs_ll_diff=max(abs(x - y) for a, b in zip(mt, le) for x, y in zip(a['lls'], b['lls'])))
     d['agree_within_half_point'] = abs(d['acc_diff_points']) <= 0.5 and abs(d['acc_norm_diff_points']) <= 0.5
     return d
 
@@ -184,7 +216,8 @@ def main(argv=None):
     ap.add_argument('--benchmarks', default='medqa,medmcqa,pubmedqa,mmlu')
     ap.add_argument('--n', type=int, default=200, help='items per benchmark')
     ap.add_argument('--shots', type=int, default=0)
-    ap.add_argument('--method', choices=['continuation', 'letter'], default='continuation', help="medtune's scoring method to check (letter: zero-shot only)")
+    ap.add_argument('--method', choices=['continuation', 'letter', 'generate'], default='continuation', help="medtune's scoring method to check (letter, generate: zero-shot only)")
+    ap.add_argument('--max-new-tokens', type=int, default=64, help='--method generate: reply length cap (eval.max_new_tokens default)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--batch-size', type=int, default=8, help="medtune's questions per forward (eval.batch_size default)")
     ap.add_argument('--lm-eval-batch-sizes', default='8,1', help='lm-eval runs, one per batch size (1 is its default)')
@@ -195,9 +228,11 @@ def main(argv=None):
     ap.add_argument('--tag', default=None)
     ap.add_argument('--floor', action='store_true', help="also time the transformer body alone on the same contexts: the bound on any exact scorer's speed")
     a = ap.parse_args(argv)
-    letter = a.method == 'letter'
-    if letter and a.shots: ap.error('--method letter compares zero-shot scoring only (--shots 0)')
-    if letter and 'mmlu_cont' in a.benchmarks: ap.error('--method letter: mmlu_cont is a continuation format; use mmlu')
+    letter, gen = a.method == 'letter', a.method == 'generate'
+    chat = letter or gen  # medtune's own prompt under the chat template: lm-eval with apply_chat_template
+    if chat and a.shots: ap.error(f'--method {a.method} compares zero-shot scoring only (--shots 0)')
+    if chat and 'mmlu_cont' in a.benchmarks: ap.error(f'--method {a.method}: mmlu_cont is a continuation format; use mmlu')
+    if gen and a.floor: ap.error('--floor bounds single forward passes; it does not apply to --method generate')
     os.chdir(ROOT)  # the task YAMLs name their data files relative to the repository root
     import torch, transformers, lm_eval
     from lm_eval.models.huggingface import HFLM
@@ -206,7 +241,7 @@ def main(argv=None):
     from transformers import AutoModelForCausalLM
     if a.threads: torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    tag = a.tag or f"{a.shots}shot_n{a.n}_{a.device}" + ('_letter' if letter else '')
+    tag = a.tag or f"{a.shots}shot_n{a.n}_{a.device}" + (f'_{a.method}' if chat else '')
     sys.stdout = Tee(out/f'eval_agreement_{tag}.log')
     names = [b.strip() for b in a.benchmarks.split(',') if b.strip()]
     folder = str(embedded_model_dir(verbose=False))
@@ -220,6 +255,7 @@ def main(argv=None):
     for name in names:
         items, pool, where = select(name, src[name], a.n, a.seed, a.shots)
         if letter: tasks, style, score = write_letter_task(name, items), 'letter', lambda its: letter_rows(model, tok, its, a.batch_size)
+        elif gen: tasks, style, score = write_generate_task(name, items), 'generate', lambda its: generate_rows(model, tok, its, a.batch_size, a.max_new_tokens)
         else: tasks, style, score = write_tasks(name, items, pool), STYLE[name], lambda its: medtune_rows(model, tok, its, STYLE[name], a.batch_size)
         score(items[:2])   # warm-up (untimed)
         dt_m, mt = score(items)
@@ -230,18 +266,20 @@ def main(argv=None):
         print(f"\n[{name}] {len(items)} items, {a.shots}-shot; medtune {dt_m:.1f} s ({len(items) / dt_m:.2f} items/s)"
               + (f"; body-forward floor {dt_f:.1f} s for {ntok} context tokens (medtune = {dt_m / dt_f:.2f}x the floor)" if a.floor else ''))
         for bs, lm in lms.items():
-            if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2, chat=letter)  # warm-up (untimed)
-            dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm, chat=letter)
+            gk = dict(max_gen_toks=a.max_new_tokens) if gen else None
+            if bs not in warm: warm.add(bs); run_lm_eval(lm, tasks[:1], a.shots, tm, limit=2, chat=chat, gen_kwargs=gk)  # warm-up (untimed)
+            dt_l, samples, reported = run_lm_eval(lm, tasks, a.shots, tm, chat=chat, gen_kwargs=gk)
             le = lm_eval_rows(samples, tasks, len(items), normalise=letter)
             c = compare_rows(mt, le)
-            rep = {t: {m: reported[t].get(f'{m},none') for m in ('acc', 'acc_norm')} for t, _ in tasks}
+            rep = {t: {m: v for m in ('acc', 'acc_norm', 'exact_match') if (v := reported[t].get(f'{m},none', reported[t].get(f'{m},medtune_extract'))) is not None} for t, _ in tasks}
             r['lm_eval'][f'batch_size_{bs}'] = dict(seconds=round(dt_l, 2), items_per_s=round(len(items) / dt_l, 3),
                                                     speed_ratio_medtune_over_lm_eval=round(dt_l / dt_m, 2), reported=rep, **c,
                                                     **(dict(max_possible_ratio_exact=round(dt_l / dt_f, 2)) if a.floor else {}))
             print(f"  lm-eval batch {bs}: {dt_l:.1f} s ({len(items) / dt_l:.2f} items/s) -> medtune {dt_l / dt_m:.2f}x faster | "
                   f"acc {100 * c['acc_medtune']:.2f} vs {100 * c['acc_lm_eval']:.2f} ({c['acc_diff_points']:+.2f}) | acc_norm {100 * c['acc_norm_medtune']:.2f} vs "
                   f"{100 * c['acc_norm_lm_eval']:.2f} ({c['acc_norm_diff_points']:+.2f}) | same prediction {c['same_prediction_items']}/{len(items)} | "
-                  f"identical prompts {c['identical_prompts']}/{len(items)} | max |ll diff| {c['max_abs_ll_diff']:.2e}"
+                  f"identical prompts {c['identical_prompts']}/{len(items)} | "
+                  + (f"identical replies {c['identical_replies']}/{len(items)} | unreadable {c['unreadable_medtune']} vs {c['unreadable_lm_eval']}" if gen else f"max |ll diff| {c['max_abs_ll_diff']:.2e}")
                   + (f" | lm-eval = {dt_l / dt_f:.2f}x the floor (the most any exact scorer could gain)" if a.floor else ''))
         results[name] = r
     tot_items = sum(r['n'] for r in results.values())
