@@ -15,9 +15,9 @@ from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, re
 __all__ = ['DEV_SAMPLES', 'MMLU_MEDICAL', 'HUB_BENCHMARKS', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'benchmark_items',
            'load_benchmark', 'load_benchmarks', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style',
            'doc_text', 'doc_choices', 'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups',
-           'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts', 'score_generate', 'wilson_ci',
-           'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject', 'describe_method',
-           'score_benchmark', 'model_sides', 'compare', 'generate', 'side_by_side']
+           'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts', 'generate_answers',
+           'score_generate', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize',
+           'by_subject', 'describe_method', 'score_benchmark', 'model_sides', 'compare', 'generate', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c005
 DEV_SAMPLES = {'pubmedqa': ('pubmedqa', 'train')}  # shipped benchmark -> shipped sample that is its k-shot pool (disjoint from the eval sample)
@@ -356,6 +356,16 @@ def generate_texts(model, tok, texts:list, # prompts already rendered (chat temp
     finally: tok.padding_side = side
     return out
 
+# %% ../nbs/09_evaluate.ipynb #c041h
+def generate_answers(model, tok, prompts:list, # user messages
+                     max_new_tokens:int=64, # answer length cap
+                     batch_size:int=8, # prompts per generate call
+                     system:str|None=None)->list: # optional system message
+    "Greedy answers of `model` to each prompt (chat template; batched by `generate_texts`)."
+    msgs = lambda q: ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': q}]
+    return generate_texts(model, tok, [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts],
+                          max_new_tokens, batch_size)
+
 # %% ../nbs/09_evaluate.ipynb #c042
 def score_generate(model, tok, items:list, # normalised MCQ items
                    batch_size:int=8, # prompts per generate call
@@ -539,6 +549,5 @@ def side_by_side(model, tok, questions:list, max_new_tokens:int=64, batch_size:i
     "Base (and tuned) answers to each question, batched, adapter off then on."
     ans = {}
     for side, ctx in model_sides(model):
-        with ctx(): ans[side] = generate_texts(model, tok, [tok.apply_chat_template([{'role': 'user', 'content': q}], add_generation_prompt=True, tokenize=False)
-                                                            for q in questions], max_new_tokens, batch_size)
+        with ctx(): ans[side] = generate_answers(model, tok, questions, max_new_tokens, batch_size)
     return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(questions)]

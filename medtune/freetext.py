@@ -10,12 +10,12 @@ import hashlib, json, random, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError
-from .evaluate import wilson_ci, generate_texts, model_sides
+from .evaluate import wilson_ci, generate_answers, model_sides
 from .medical import RESOURCES_DIR
 
 # %% auto #0
-__all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'generate_answers',
-           'question_key', 'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
+__all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'question_key',
+           'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
 
 # %% ../nbs/09a_freetext.ipynb #c005
 def rouge_tokens(text:str)->list:
@@ -69,16 +69,6 @@ def mean_ci(values:list, # one number per item
     rng = random.Random(seed)
     stats = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
     return [round(stats[int(0.025 * n_boot)], 4), round(stats[int(0.975 * n_boot) - 1], 4)]
-
-# %% ../nbs/09a_freetext.ipynb #c016
-def generate_answers(model, tok, prompts:list, # user messages
-                     max_new_tokens:int=64, # answer length cap
-                     batch_size:int=8, # prompts per generate call
-                     system:str|None=None)->list: # optional system message
-    "Greedy answers of `model` to each prompt (chat template; batched by `medtune.evaluate.generate_texts`)."
-    msgs = lambda q: ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': q}]
-    return generate_texts(model, tok, [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts],
-                          max_new_tokens, batch_size)
 
 # %% ../nbs/09a_freetext.ipynb #c020
 def _norm_q(text:str)->str: return ' '.join(re.findall(r'\w+', text.lower()))
