@@ -1,4 +1,4 @@
-"""`medtune demo | train | eval | info`: the command line over `medtune.workflow`.
+"""`medtune demo | train | eval | export | info | data check | plan`: the command line over `medtune.workflow`.
 
 Docs: https://medtune.github.io/medtune/cli.html.md"""
 
@@ -37,6 +37,13 @@ def _parser():
     e.add_argument('--shots', type=int, help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
+    x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
+    x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
+    x.add_argument('--formats', default='merged,gguf', help='comma-separated: merged, gguf (default both)')
+    x.add_argument('--gguf-type', default='q8_0', choices=['f32', 'f16', 'q8_0'], help='GGUF tensor type (default q8_0)')
+    x.add_argument('--dtype', default='bfloat16', choices=['float32', 'float16', 'bfloat16'], help='weights of the merged folder (default bfloat16)')
+    x.add_argument('--out', help='folder for the exports (default RUN/exports)')
+    x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
     dc = sub.add_parser('data', help='data tools').add_subparsers(dest='data_cmd', required=True).add_parser(
         'check', help='validation report of data files: errors with file:line, duplicates, answer balance, token lengths')
@@ -110,6 +117,14 @@ def _eval(a)->dict:
     if a.fail_if_worse: raise ConfigError("--fail-if-worse compares tuned with base: pass --adapter (a model alone has nothing to compare)")
     return workflow.evaluate_base(a.model, a.out, bench, a.n, a.batch_size, a.method, a.shots, a.load_in_4bit)
 
+# %% ../nbs/12_cli.ipynb #c008x
+def _export(a)->int:
+    "`medtune export`: write the exports, print where they are."
+    from medtune.export import export_adapter
+    done = export_adapter(a.adapter, [f.strip() for f in a.formats.split(',') if f.strip()], a.gguf_type, a.dtype, a.out, a.original_weights)
+    for k, d in done.items(): print(f"medtune: {k}: {d}")
+    return 0
+
 # %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
@@ -118,6 +133,7 @@ def _dispatch(a):
         print(format_report(env_report())); return 0
     if a.cmd == 'plan': return _plan(a)
     if a.cmd == 'data': return _data_check(a)
+    if a.cmd == 'export': return _export(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)

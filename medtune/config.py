@@ -108,8 +108,11 @@ class EvalConfig(_Section):
 
 # %% ../nbs/01_config.ipynb #c012
 class OutputConfig(_Section):
-    "Where the run directory goes."
+    "Where the run directory goes, and what is exported after evaluation."
     dir: str | None = None # run directory; None = runs/<preset or model>-<timestamp>
+    export: list[Literal['merged', 'gguf']] = Field(default_factory=list) # after evaluation, write these into RUN/exports (medtune.export): merged = transformers folder, gguf = llama.cpp/Ollama file
+    gguf_type: Literal['f32', 'f16', 'q8_0'] = 'q8_0' # GGUF tensor type
+    merged_dtype: Literal['float32', 'float16', 'bfloat16'] = 'bfloat16' # weights of the merged folder
 
 # %% ../nbs/01_config.ipynb #c013
 class Config(_Section):
@@ -130,7 +133,8 @@ PRESETS = {
         data=dict(train=['sample:medquad', 'sample:pubmedqa'], max_rows=160, val_fraction=0.05),
         train=dict(max_steps=20, lr=1e-3, batch_size=4, grad_accum=1, max_length=320, warmup_ratio=0.05,
                    logging_steps=2, save_steps=12, gradient_checkpointing=False),
-        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2, max_new_tokens=40, freetext_n=8)),
+        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2, max_new_tokens=40, freetext_n=8),
+        output=dict(export=['gguf'])),
     't4-small': dict(
         model=dict(name='unsloth/Llama-3.2-1B-Instruct', load_in_4bit=True),
         lora=dict(r=16, alpha=16),

@@ -202,4 +202,6 @@ def add_lora(model, # a loaded base model
         model.gradient_checkpointing_enable(); model.enable_input_require_grads()
     pcfg = PeftLora(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules),
                     bias='none', task_type='CAUSAL_LM')
+    import torch
+    torch.manual_seed(seed)  # peft draws the A matrices from torch's global generator
     return get_peft_model(model, pcfg)

@@ -19,7 +19,7 @@ from .medical import prepare_data
 from .model import ResolvedModel, resolve_model
 
 # %% auto #0
-__all__ = ['default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage', 'run',
+__all__ = ['default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage', 'export_stage', 'run',
            'evaluate_adapter', 'evaluate_base']
 
 # %% ../nbs/11_workflow.ipynb #c005
@@ -175,6 +175,18 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
                   training=training, generations=gens, freetext=ft, refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
     return write_report(run_dir, report)
 
+# %% ../nbs/11_workflow.ipynb #c017x
+def export_stage(cfg:Config, run_dir:Path, state:RunState)->dict:
+    "Write `output.export` (merged folder, GGUF) into RUN/exports after the training model is freed."
+    from medtune.memory import free_memory
+    from medtune.export import export_adapter
+    free_memory()
+    state.begin('export')
+    done = export_adapter(run_dir/'adapter', cfg.output.export, cfg.output.gguf_type, cfg.output.merged_dtype)
+    state.end(exports={k: str(v) for k, v in done.items()})
+    for k, v in done.items(): print(f"medtune: exported {k}: {v}")
+    return done
+
 # %% ../nbs/11_workflow.ipynb #c019
 def _keep(run_dir:Path)->bool:
     "Whether a failed run directory holds work worth keeping (a checkpoint or a saved adapter)."
@@ -184,7 +196,7 @@ def _keep(run_dir:Path)->bool:
 def run(cfg:Config, # validated config
         out=None, # run directory (default: output.dir or runs/<tag>-<time>)
         resume:bool=False)->dict: # continue an existing run directory from its last checkpoint
-    "Run the whole job: prepare → train → save → evaluate → report. Returns the report."
+    "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report."
     run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))
     if run_dir.exists() and any(run_dir.iterdir()) and not resume:
         raise ConfigError(f"output directory {run_dir} already exists and is not empty; choose another --out, or pass --resume to continue it")
@@ -202,6 +214,8 @@ def run(cfg:Config, # validated config
         model, tok, summary = train_stage(p, run_dir, state)
         save_stage(model, tok, p, run_dir, state, summary)
         report = eval_stage(model, tok, p, run_dir, state, summary)
+        del model, tok
+        if cfg.output.export: export_stage(cfg, run_dir, state)
         state.finish('done')
         return report
     except BaseException as e:

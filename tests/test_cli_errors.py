@@ -14,6 +14,7 @@ CASES = {
     'unknown_benchmark': ('preset: cpu-demo\neval:\n  benchmarks: [medqa, usmle]\n', "unknown benchmark 'usmle'"),
     'padding_free_on_hf': ('preset: cpu-demo\nmodel:\n  backend: hf\ntrain:\n  padding_free: true\n', 'train.padding_free: true needs the unsloth backend'),
     'freetext_source_missing': ('preset: cpu-demo\neval:\n  freetext: DATA/qa_nope.jsonl\n', 'qa_nope.jsonl: file not found'),
+    'unknown_export': ('preset: cpu-demo\noutput:\n  export: [merged, onnx]\n', "output.export[1] = 'onnx': Input should be 'merged' or 'gguf'"),
     'unknown_model': ('preset: cpu-demo\nmodel:\n  name: someone/not-a-model-xyz\n', "model.name = 'someone/not-a-model-xyz'"),
 }
 

@@ -91,3 +91,29 @@ def test_eval_refuses_tampered_adapter(demo_run, tmp_path):
     assert p.returncode == 2
     assert 'integrity check failed' in p.stderr and 'adapter_model.safetensors: content changed' in p.stderr
     assert not (tmp_path/'ev').exists()
+
+def test_demo_exports_gguf_and_merged(demo_run, tmp_path):
+    "The demo ends with a GGUF export of the tuned model; `medtune export` adds the merged folder; both are that model."
+    out, p, _ = demo_run
+    from gguf import GGUFReader
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from medtune.persist import verify_manifest
+    g = out/'exports'/'gguf'
+    verify_manifest(g)
+    assert sorted(f.name for f in g.iterdir()) == ['Modelfile', 'README.md', 'manifest.json', 'medtune.json', 'model-q8_0.gguf']
+    assert json.loads((out/'state.json').read_text())['stages']['export']['exports'] == {'gguf': str(g)}
+    card = (g/'README.md').read_text()
+    assert 'Not a medical device' in card and all(f'| {k} | 32 |' in card for k in ('pubmedqa', 'medqa', 'mmlu_medical'))
+    r = GGUFReader(g/'model-q8_0.gguf')
+    assert r.fields['tokenizer.ggml.eos_token_id'].contents() == 2 and r.fields['general.architecture'].contents() == 'llama'
+    p = medtune('export', out, '--formats', 'merged', '--dtype', 'float32', '--out', tmp_path/'x')
+    assert p.returncode == 0, p.stderr[-3000:]
+    verify_manifest(tmp_path/'x'/'merged')
+    tok = AutoTokenizer.from_pretrained(tmp_path/'x'/'merged')
+    ids = tok.apply_chat_template([{'role': 'user', 'content': 'What causes iron-deficiency anemia?'}], add_generation_prompt=True, return_tensors='pt', return_dict=True)['input_ids']
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path/'x'/'merged')
+    fromgguf = AutoModelForCausalLM.from_pretrained(g, gguf_file='model-q8_0.gguf', dtype=torch.float32)
+    with torch.no_grad(): a, b = merged(ids).logits, fromgguf(ids).logits
+    assert (a - b).abs().mean() < 0.3 and (a.argmax(-1) == b.argmax(-1)).float().mean() >= 0.8, ((a - b).abs().mean(), (a.argmax(-1) == b.argmax(-1)).float().mean())
+    p = medtune('export', out, '--formats', 'gguf')  # never overwrites
+    assert p.returncode == 2 and 'already exists' in p.stderr
