@@ -45,6 +45,11 @@ def sha256_json(obj # any JSON-serialisable value
     "Hex sha256 of the canonical JSON of `obj` (sorted keys, no spaces): a stable fingerprint."
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()).hexdigest()
 
+# %% ../nbs/00_core.ipynb #c012u
+def _umask()->int:
+    "The process's umask (read by setting and restoring it)."
+    m = os.umask(0o022); os.umask(m); return m
+
 # %% ../nbs/00_core.ipynb #c013
 def atomic_write_text(path, # destination file
                       text:str): # its full content
@@ -54,6 +59,7 @@ def atomic_write_text(path, # destination file
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it the mode open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
@@ -70,6 +76,7 @@ def publish_dir(tmp, # a completely written folder
                 dest): # its final name
     "Atomically move the finished folder `tmp` to `dest`, replacing an older `dest`."
     tmp, dest = Path(tmp), Path(dest)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; give it the mode mkdir would
     old = dest.with_name(f'.{dest.name}.old')
     if old.exists(): shutil.rmtree(old)
     if dest.exists(): os.replace(dest, old)
