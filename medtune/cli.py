@@ -40,8 +40,9 @@ def _parser():
     x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
     x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
     x.add_argument('--formats', default='merged,gguf', help='comma-separated: merged, gguf (default both)')
-    x.add_argument('--gguf-type', default='q8_0', choices=['f32', 'f16', 'q8_0'], help='GGUF tensor type (default q8_0)')
-    x.add_argument('--dtype', default='bfloat16', choices=['float32', 'float16', 'bfloat16'], help='weights of the merged folder (default bfloat16)')
+    from medtune.export import GGUF_TYPES, MERGED_DTYPES
+    x.add_argument('--gguf-type', default='q8_0', choices=GGUF_TYPES, help='GGUF tensor type (default q8_0)')
+    x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
     x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')

@@ -6,11 +6,11 @@ Docs: https://medtune.github.io/medtune/export.html.md"""
 
 # %% ../nbs/08a_export.ipynb #c002
 from __future__ import annotations
-import hashlib, json, math, shutil, tempfile
+import hashlib, json, math
 from datetime import datetime
 from pathlib import Path
 from .core import ConfigError, ModelError, atomic_write_text, publish_dir
-from .persist import write_manifest, read_adapter_meta
+from .persist import publish_folder, read_adapter_meta
 
 # %% auto #0
 __all__ = ['GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'EXPORT_FORMATS', 'MERGED_DTYPES', 'nf4_round', 'merged_model',
@@ -155,14 +155,19 @@ def _permute(w, # query or key projection weight (out, in)
     "Reorder rows from transformers' rotate-half RoPE layout to llama.cpp's interleaved one (convert_hf_to_gguf.py's `permute`)."
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
+# %% ../nbs/08a_export.ipynb #c023r
+def _rope(c)->tuple: # a model config
+    "(RoPE parameters, base frequency, rotary dimension) of config `c`."
+    rp = getattr(c, 'rope_parameters', None) or getattr(c, 'rope_scaling', None) or {}
+    return rp, rp.get('rope_theta', getattr(c, 'rope_theta', 10000.0)), getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
+
 # %% ../nbs/08a_export.ipynb #c024
 def _rope_freqs(c): # a model config
     "llama.cpp's `rope_freqs` factors for Llama 3 RoPE scaling, or None."
     import torch
-    rp = getattr(c, 'rope_parameters', None) or getattr(c, 'rope_scaling', None) or {}
+    rp, theta, dim = _rope(c)
     if str(rp.get('rope_type', rp.get('type', ''))).lower() != 'llama3': return None
-    dim = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
-    freqs = 1.0 / (rp.get('rope_theta', getattr(c, 'rope_theta', 10000.0)) ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    freqs = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
     factor, lo, hi = rp.get('factor', 8.0), rp.get('low_freq_factor', 1.0), rp.get('high_freq_factor', 4.0)
     old = rp.get('original_max_position_embeddings', 8192)
     out = []
@@ -182,9 +187,8 @@ def _gguf_header(w, c, tok, tokdir:Path, name:str, qtype:str):
     w.add_context_length(c.max_position_embeddings); w.add_embedding_length(c.hidden_size); w.add_block_count(c.num_hidden_layers)
     w.add_feed_forward_length(c.intermediate_size); w.add_head_count(c.num_attention_heads); w.add_head_count_kv(c.num_key_value_heads)
     w.add_layer_norm_rms_eps(c.rms_norm_eps); w.add_vocab_size(c.vocab_size)
-    rp = getattr(c, 'rope_parameters', None) or {}
-    w.add_rope_freq_base(rp.get('rope_theta', getattr(c, 'rope_theta', 10000.0)))
-    w.add_rope_dimension_count(getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads)
+    _, theta, dim = _rope(c)
+    w.add_rope_freq_base(theta); w.add_rope_dimension_count(dim)
     ft = gguf.LlamaFileType
     w.add_file_type({'f32': ft.ALL_F32, 'f16': ft.MOSTLY_F16, 'q8_0': ft.MOSTLY_Q8_0}[qtype]); w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     toks, types = gguf_vocab(tok, c.vocab_size)
@@ -248,17 +252,12 @@ def _usage(kind:str, # 'merged' or 'gguf'
 
 # %% ../nbs/08a_export.ipynb #c039
 def _publish(dest:Path, write, card:str, meta:dict)->Path:
-    "Fill a temporary sibling of `dest` with `write(tmp)`, the card, metadata and manifest, then rename it to `dest`."
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
-    try:
+    "`persist.publish_folder` with `write(tmp)`, the model card and the metadata."
+    def _all(tmp):
         write(tmp)
         atomic_write_text(tmp/'README.md', card)
         atomic_write_text(tmp/'medtune.json', json.dumps(meta, indent=1))
-        write_manifest(tmp)
-        return publish_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    return publish_folder(dest, _all)
 
 # %% ../nbs/08a_export.ipynb #c040
 def export_adapter(adapter, # RUN/adapter, or the run directory holding it

@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import IntegrityError, sha256_file, atomic_write_json, atomic_write_text, publish_dir
 
 # %% auto #0
-__all__ = ['MANIFEST', 'write_manifest', 'verify_manifest', 'save_adapter', 'read_adapter_meta', 'load_adapter']
+__all__ = ['MANIFEST', 'write_manifest', 'verify_manifest', 'publish_folder', 'save_adapter', 'read_adapter_meta', 'load_adapter']
 
 # %% ../nbs/08_persist.ipynb #c005
 MANIFEST = 'manifest.json'
@@ -44,6 +44,19 @@ def verify_manifest(folder)->dict: # a folder written with write_manifest
     if problems: raise IntegrityError(f"{folder}: integrity check failed:\n  " + '\n  '.join(problems))
     return man
 
+# %% ../nbs/08_persist.ipynb #c007p
+def publish_folder(dest, # final folder
+                   write)->Path: # write(tmp): fills the temporary folder
+    "Fill a temporary sibling of `dest` with `write(tmp)` and a manifest, then rename it to `dest`; nothing is left on failure."
+    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
+    try:
+        write(tmp)
+        write_manifest(tmp)
+        return publish_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+
 # %% ../nbs/08_persist.ipynb #c010
 def save_adapter(model, # PeftModel
                  tok, # tokenizer
@@ -51,17 +64,12 @@ def save_adapter(model, # PeftModel
                  meta:dict, # metadata for medtune.json (config, versions, data fingerprint, base model)
                  files:dict|None=None): # more text files to keep with it, name -> text (e.g. trained_questions.txt)
     "Atomically save adapter + tokenizer + metadata (+ `files`) + manifest to `dest`."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
-    try:
+    def _write(tmp):
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         atomic_write_json(tmp/'medtune.json', meta)
         for name, text in (files or {}).items(): atomic_write_text(tmp/name, text)
-        write_manifest(tmp)
-        return publish_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    return publish_folder(dest, _write)
 
 # %% ../nbs/08_persist.ipynb #c011
 def read_adapter_meta(folder)->dict:
