@@ -140,6 +140,7 @@ def _dispatch(a):
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)
     elif a.cmd == 'train': r = workflow.run(load_config(a.config, preset=a.preset), out=a.out, resume=a.resume)
     else: r = _eval(a)
+    if r is None: return 0  # a process other than the first of a multi-process launch: the first one reports
     print(_summary(r))
     return _gate(r) if getattr(a, 'fail_if_worse', False) else 0
 

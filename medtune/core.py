@@ -10,8 +10,8 @@ import hashlib, json, os, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'sha256_file', 'sha256_json',
-           'atomic_write_text', 'atomic_write_json', 'publish_dir']
+__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'sha256_file',
+           'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir']
 
 # %% ../nbs/00_core.ipynb #c005
 class MedtuneError(Exception):
@@ -29,6 +29,9 @@ class ModelError(MedtuneError):
 
 class IntegrityError(MedtuneError):
     "A saved artifact does not match its manifest."
+
+class TrainingError(MedtuneError):
+    "Training went wrong in a way a setting can fix (e.g. the loss became NaN): the message says which."
 
 # %% ../nbs/00_core.ipynb #c008
 def sha256_file(path, # file to hash

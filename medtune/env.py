@@ -13,8 +13,8 @@ from .core import ConfigError
 from .config import PADDING_FREE_NEEDS_UNSLOTH, TrainConfig
 
 # %% auto #0
-__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'choose_backend', 'choose_precision', 'choose_padding_free', 'env_report',
-           'format_report']
+__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'dist_info', 'choose_backend', 'choose_precision', 'choose_padding_free',
+           'env_report', 'format_report']
 
 # %% ../nbs/02_env.ipynb #c004
 KEY_PACKAGES = ['torch', 'transformers', 'trl', 'peft', 'datasets', 'accelerate', 'bitsandbytes',
@@ -39,13 +39,23 @@ def gpu_info():
     return dict(name=p.name, count=torch.cuda.device_count(), vram_gib=round(total/2**30, 2), free_gib=round(free/2**30, 2),
                 capability=f'{p.major}.{p.minor}', bf16=bool(torch.cuda.is_bf16_supported()), cuda=torch.version.cuda)
 
+# %% ../nbs/02_env.ipynb #c007d
+def dist_info(environ=None)->dict: # mapping to read (default os.environ)
+    "This process's place in a multi-process launch (`accelerate launch`, torchrun): world_size, rank, local_rank; 1, 0, 0 when alone."
+    e = os.environ if environ is None else environ
+    return dict(world_size=int(e.get('WORLD_SIZE', 1)), rank=int(e.get('RANK', 0)), local_rank=int(e.get('LOCAL_RANK', 0)))
+
 # %% ../nbs/02_env.ipynb #c009
 def choose_backend(requested:str, # model.backend: auto | hf | unsloth
                    gpu:dict|None, # gpu_info()
-                   unsloth_installed:bool|None=None): # default: look for the package
+                   unsloth_installed:bool|None=None, # default: look for the package
+                   world_size:int=1): # processes of a multi-process launch (dist_info)
     "(backend, reason) for `requested` on this machine."
     if unsloth_installed is None: unsloth_installed = importlib.util.find_spec('unsloth') is not None
-    if requested == 'hf': return 'hf', 'model.backend = hf'
+    if requested == 'hf': return 'hf', 'model.backend = hf' + (f' ({world_size} processes, DDP)' if world_size > 1 else '')
+    if world_size > 1:
+        if requested == 'unsloth': raise ConfigError(f"model.backend = 'unsloth' under a {world_size}-process launch: medtune trains multi-GPU with DDP on the hf backend; set model.backend to auto or hf")
+        return 'hf', f'auto: {world_size} processes (accelerate launch), so transformers + peft + bitsandbytes under DDP'
     if requested == 'unsloth':
         if not unsloth_installed: raise ConfigError("model.backend = 'unsloth' but unsloth is not installed: pip install 'medtune[unsloth]'")
         return 'unsloth', 'model.backend = unsloth' + ('' if gpu else " (no CUDA GPU: Unsloth's slow CPU fallback, for testing)")
@@ -79,12 +89,12 @@ def env_report(backend:str='auto', # model.backend to resolve
                dtype:str='auto'): # model.dtype to resolve
     "Everything `medtune info` shows: Python, OS, CPU/RAM, GPU, library versions, chosen backend and precision."
     import torch
-    gpu = gpu_info()
-    be, why = choose_backend(backend, gpu)
+    gpu, dist = gpu_info(), dist_info()
+    be, why = choose_backend(backend, gpu, world_size=dist['world_size'])
     return dict(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count(),
                 ram_gib=round(psutil.virtual_memory().total/2**30, 1), torch_threads=torch.get_num_threads(),
                 cuda_available=gpu is not None, gpu=gpu, versions=versions(),
-                backend=be, backend_reason=why, precision=choose_precision(dtype, gpu),
+                backend=be, backend_reason=why, dist=dist, precision=choose_precision(dtype, gpu),
                 hf_hub_offline=os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false', 'False'))
 
 # %% ../nbs/02_env.ipynb #c016
@@ -97,6 +107,7 @@ def format_report(r:dict)->str:
              f"cpu / ram   {r['cpus']} cores, {r['ram_gib']} GiB, torch threads {r['torch_threads']}",
              f"gpu         {gpu}",
              f"backend     {r['backend']}  ({r['backend_reason']})",
+             *([f"processes   {r['dist']['world_size']} (this is rank {r['dist']['rank']})"] if r.get('dist', {}).get('world_size', 1) > 1 else []),
              f"precision   {r['precision']}",
              f"hub         {'offline (HF_HUB_OFFLINE set)' if r['hf_hub_offline'] else 'online if reachable'}"]
     lines += [f"  {k:<16}{v or 'not installed'}" for k, v in r['versions'].items()]

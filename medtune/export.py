@@ -14,7 +14,7 @@ from .persist import publish_folder, read_adapter_meta
 
 # %% auto #0
 __all__ = ['GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'EXPORT_FORMATS', 'MERGED_DTYPES', 'nf4_round', 'merged_model',
-           'model_card', 'gguf_pre', 'gguf_vocab', 'write_gguf', 'export_adapter']
+           'model_card', 'gguf_pre', 'gguf_vocab', 'write_gguf', 'check_gguf', 'export_adapter']
 
 # %% ../nbs/08a_export.ipynb #c005
 def nf4_round(model, # a full-precision transformers model (modified in place)
@@ -207,6 +207,15 @@ def _gguf_tensor(w, gname:str, a, qtype:str):
         return w.add_tensor(gname, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
     w.add_tensor(gname, a.astype(np.float16))
 
+# %% ../nbs/08a_export.ipynb #c028a
+def _gguf_arch(c)->str: # a model config
+    "llama.cpp's architecture name for config `c`; a ModelError pointing to llama.cpp's converter when the writer here lacks it."
+    arch = (getattr(c, 'architectures', None) or ['?'])[0]
+    if arch not in GGUF_ARCHS:
+        raise ModelError(f"GGUF export: architecture {arch} is not supported here ({', '.join(GGUF_ARCHS)}); "
+                         "export the merged folder and convert it with llama.cpp's convert_hf_to_gguf.py")
+    return GGUF_ARCHS[arch]
+
 # %% ../nbs/08a_export.ipynb #c029
 def write_gguf(model, # merged transformers model (float32)
                tok, # its tokenizer
@@ -217,10 +226,9 @@ def write_gguf(model, # merged transformers model (float32)
     "Write `model` as a GGUF file llama.cpp loads (Llama and Qwen2 architectures, byte-level BPE tokenizers)."
     import gguf
     if qtype not in GGUF_TYPES: raise ConfigError(f"gguf type {qtype!r}: choose one of {', '.join(GGUF_TYPES)}")
-    c = model.config; archs = getattr(c, 'architectures', None) or [type(model).__name__]
-    if (arch := GGUF_ARCHS.get(archs[0])) is None:
-        raise ModelError(f"GGUF export: architecture {archs[0]} is not supported here ({', '.join(GGUF_ARCHS)}); "
-                         "export the merged folder and convert it with llama.cpp's convert_hf_to_gguf.py")
+    c = model.config
+    if not getattr(c, 'architectures', None): c.architectures = [type(model).__name__]  # a model built in memory, never saved
+    arch = _gguf_arch(c)
     w = gguf.GGUFWriter(str(dest), arch)
     _gguf_header(w, c, tok, Path(tokdir), name, qtype)
     if (rf := _rope_freqs(c)) is not None: w.add_tensor('rope_freqs.weight', rf.numpy())
@@ -238,6 +246,15 @@ def write_gguf(model, # merged transformers model (float32)
 # %% ../nbs/08a_export.ipynb #c037
 EXPORT_FORMATS = ('merged', 'gguf')
 MERGED_DTYPES = ('float32', 'float16', 'bfloat16')
+
+# %% ../nbs/08a_export.ipynb #c037c
+def check_gguf(adapter)->tuple: # RUN/adapter, or the run directory holding it
+    "(architecture, pre-tokenizer) llama.cpp will get for this adapter's GGUF export; a ModelError saying why not, read from config and tokenizer only (no weights)."
+    from transformers import AutoConfig
+    from medtune.model import resolve_model, load_tokenizer
+    ad = _adapter_dir(adapter)
+    ref = resolve_model(read_adapter_meta(ad)['base_model'])
+    return _gguf_arch(AutoConfig.from_pretrained(ref.path)), gguf_pre(load_tokenizer(str(ad)))
 
 # %% ../nbs/08a_export.ipynb #c038
 def _usage(kind:str, # 'merged' or 'gguf'
@@ -275,6 +292,7 @@ def export_adapter(adapter, # RUN/adapter, or the run directory holding it
     dests = {f: out/('merged' if f == 'merged' else 'gguf') for f in formats}
     if taken := [str(d) for d in dests.values() if d.exists()]:
         raise ConfigError(f"{', '.join(taken)} already exists; remove it or pass another output folder")
+    if 'gguf' in formats: check_gguf(ad)  # an unsupported model is refused now, not after minutes of merging
     model, tok, meta = merged_model(ad, original_weights=original_weights)
     rp = ad.parent/'report.json'; report = json.loads(rp.read_text()) if rp.is_file() else None
     done = {}

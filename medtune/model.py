@@ -141,7 +141,7 @@ def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     if cfg.load_in_4bit:
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-    if torch.cuda.is_available(): kw['device_map'] = {'': 0}
+    if torch.cuda.is_available(): kw['device_map'] = {'': int(os.environ.get('LOCAL_RANK', 0))}  # each process of a multi-GPU launch on its own GPU
     return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
 
 # %% ../nbs/06_model.ipynb #c022

@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import ConfigError, atomic_write_json, atomic_write_text
-from .train import read_metrics
+from .train import read_metrics, metrics_figure
 
 # %% auto #0
 __all__ = ['PLOTS', 'report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
@@ -45,17 +45,8 @@ def check_report(r:dict)->dict:
 # %% ../nbs/10_report.ipynb #c008
 def plot_loss(metrics_path, # RUN/metrics.jsonl
               out): # PNG path
-    "Training (and validation) loss against step, saved as PNG."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    m = read_metrics(metrics_path)
-    tr = [(r['step'], r['loss']) for r in m if 'loss' in r]
-    ev = [(r['step'], r['eval_loss']) for r in m if 'eval_loss' in r]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    if tr: ax.plot(*zip(*tr), marker='.', label='train loss')
-    if ev: ax.plot(*zip(*ev), marker='o', label='validation loss')
-    ax.set_xlabel('step'); ax.set_ylabel('loss (answer tokens)'); ax.set_title('Training loss'); ax.grid(alpha=.3); ax.legend()
-    fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
+    "The run's metrics plot (loss, validation loss, tokens/s and memory against step; the notebook's live plot), saved as PNG."
+    metrics_figure(read_metrics(metrics_path)).savefig(out, dpi=110)
     return Path(out)
 
 # %% ../nbs/10_report.ipynb #c009
@@ -184,7 +175,7 @@ def report_markdown(r:dict)->str:
     if t := r.get('training'):
         L += ['## Training', '', f"- steps: {t.get('global_step')}, first loss {t.get('first_loss', float('nan')):.3f} → last loss {t.get('last_loss', float('nan')):.3f}",
               f"- examples: {t.get('examples')} (data fingerprint `{str(t.get('data_fingerprint'))[:16]}`)",
-              f"- runtime: {t.get('train_runtime', 0):.0f} s", '']
+              f"- runtime: {t.get('train_runtime', 0):.0f} s" + (f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step" if t.get('processes', 1) > 1 else ''), '']
     L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal')) + data_checks_markdown(r)
     if g := r.get('generations'):
         L += ['## Side-by-side answers' if any('tuned' in x for x in g) else '## Sample answers', '']

@@ -1,4 +1,4 @@
-"""Supervised fine-tuning with TRL's `SFTTrainer`: loss on the answer tokens only, seeded, precision chosen for the device, a progress bar, and one JSON line per logging step in `metrics.jsonl`.
+"""Supervised fine-tuning with TRL's `SFTTrainer`: loss on the answer tokens only, seeded, precision chosen for the device, a progress bar (and a live plot in notebooks), one JSON line per logging step in `metrics.jsonl`, and a stop with a clear error when the loss becomes NaN.
 
 Docs: https://medtune.github.io/medtune/train.html.md"""
 
@@ -8,12 +8,25 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 from __future__ import annotations
 import json, math, time
 from pathlib import Path
+from .core import TrainingError
 from .config import TrainConfig
 from .env import choose_padding_free
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['MetricsLogger', 'read_metrics', 'sft_config', 'make_trainer', 'last_checkpoint', 'train']
+__all__ = ['MetricsLogger', 'read_metrics', 'TrainingGuard', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot',
+           'sft_config', 'make_trainer', 'last_checkpoint', 'train']
+
+# %% ../nbs/07_train.ipynb #c004a
+def _all_processes(n)->int:
+    "`n` (a count, int or tensor) summed over the processes of a multi-process run (every process must call this); `n` itself when alone."
+    import torch
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return int(n)
+    t = (n if torch.is_tensor(n) else torch.tensor(n)).detach().clone().to(torch.int64)
+    if dist.get_backend() == 'nccl': t = t.cuda()
+    dist.all_reduce(t)
+    return int(t)
 
 # %% ../nbs/07_train.ipynb #c005
 from transformers import TrainerCallback
@@ -22,7 +35,6 @@ class MetricsLogger(TrainerCallback):
     "Append a JSON line per log event to `path` (training loss, lr, tokens/s, memory)."
     def __init__(self, path): # metrics.jsonl
         self.path, self._t, self._tok, self._dev, self._hook = Path(path), None, 0, 0, None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
     def _count(self, module, args, kwargs):
         if not module.training: return
         mask, ids = kwargs.get('attention_mask'), kwargs.get('input_ids', args[0] if args else None)
@@ -39,11 +51,13 @@ class MetricsLogger(TrainerCallback):
         for k in ('loss', 'eval_loss', 'learning_rate', 'grad_norm', 'mean_token_accuracy', 'entropy'):
             if k in logs: rec['lr' if k == 'learning_rate' else k] = logs[k]
         if 'loss' not in rec and 'eval_loss' not in rec: return  # the end-of-training summary: not a step
-        now, tok = time.perf_counter(), int(self._dev)
+        now, tok = time.perf_counter(), _all_processes(self._dev)
+        if not getattr(state, 'is_world_process_zero', True): return  # one writer in a multi-process run
         if 'loss' in rec and self._t is not None and now > self._t:
             rec['tokens'], rec['tokens_per_s'] = tok, round((tok - self._tok) / (now - self._t), 1)
             self._t, self._tok = now, tok
         rec.update(memory_snapshot(), time=round(time.time(), 3))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, 'a') as f: f.write(json.dumps(rec) + '\n'); f.flush()
 
 # %% ../nbs/07_train.ipynb #c006
@@ -56,6 +70,87 @@ def read_metrics(path)->list:
         try: out.append(json.loads(line))
         except json.JSONDecodeError: pass
     return out
+
+# %% ../nbs/07_train.ipynb #g001
+def _finite_trainable(model)->bool:
+    "Whether every trainable parameter (the LoRA weights) is finite."
+    import torch
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters() if p.requires_grad)
+
+# %% ../nbs/07_train.ipynb #g002
+class TrainingGuard(TrainerCallback):
+    "Stop training, without saving that step, once the trainable (LoRA) weights are no longer finite: checked at each non-finite logged loss and before each checkpoint."
+    def __init__(self): self.bad, self.skipped = None, [] # what stopped it ({step, what}); steps whose loss was not finite but whose weights were
+    def _stop(self, state, control, what:str):
+        if self.bad is None: self.bad = dict(step=state.global_step, what=what)
+        control.should_training_stop, control.should_save = True, False
+        return control
+    def on_log(self, args, state, control, logs=None, model=None, **kw):
+        loss = (logs or {}).get('loss')
+        if not isinstance(loss, (int, float)) or math.isfinite(loss): return
+        if model is None or not _finite_trainable(model):
+            return self._stop(state, control, f'the training loss became {loss} and the LoRA weights are no longer finite')
+        self.skipped.append(state.global_step)  # float16: the loss scaler skipped this update, the weights are intact
+        if getattr(state, 'is_world_process_zero', True):
+            print(f'medtune: step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 skips such updates); training goes on')
+    def on_step_end(self, args, state, control, model=None, **kw):
+        if control.should_save and model is not None and not _finite_trainable(model):
+            return self._stop(state, control, 'the LoRA weights became NaN or infinite')
+
+# %% ../nbs/07_train.ipynb #l001
+def metrics_figure(records:list): # from read_metrics
+    "Matplotlib figure of a run's metrics: training and validation loss, and training tokens/s and memory, against step."
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(9, 3.3)); a, b = fig.subplots(1, 2)
+    tr = [(r['step'], r['loss']) for r in records if 'loss' in r]
+    ev = [(r['step'], r['eval_loss']) for r in records if 'eval_loss' in r]
+    if tr: a.plot(*zip(*tr), marker='.', label='train loss')
+    if ev: a.plot(*zip(*ev), marker='o', label='validation loss')
+    a.set_xlabel('step'); a.set_ylabel('loss (answer tokens)'); a.set_title('Loss'); a.grid(alpha=.3)
+    if tr or ev: a.legend()
+    tps = [(r['step'], r['tokens_per_s']) for r in records if r.get('tokens_per_s')]
+    if tps: b.plot(*zip(*tps), marker='.', c='tab:green')
+    b.set_xlabel('step'); b.set_ylabel('training tokens/s', color='tab:green'); b.set_title('Speed and memory'); b.grid(alpha=.3)
+    key = 'gpu_peak_gib' if any('gpu_peak_gib' in r for r in records) else 'rss_gib'
+    mem = [(r['step'], r[key]) for r in records if key in r and 'loss' in r]
+    if mem:
+        m = b.twinx(); m.plot(*zip(*mem), c='tab:purple', ls='--'); m.set_ylabel(('GPU peak' if key == 'gpu_peak_gib' else 'process') + ' GiB', color='tab:purple')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/07_train.ipynb #l002
+def figure_png(fig)->bytes:
+    "PNG bytes of a matplotlib figure."
+    import io
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100)
+    return buf.getvalue()
+
+# %% ../nbs/07_train.ipynb #l004
+def in_notebook()->bool:
+    "Whether this runs in a notebook kernel (Jupyter, Colab), where rich outputs can be updated in place."
+    import sys
+    ip = sys.modules.get('IPython')
+    shell = ip.get_ipython() if ip is not None else None
+    return shell is not None and hasattr(shell, 'kernel')
+
+# %% ../nbs/07_train.ipynb #l005
+class LivePlot(TrainerCallback):
+    "In a notebook: one output redrawn with `metrics_figure` of `metrics.jsonl` at most every `every` seconds, and when training ends."
+    def __init__(self, path, # metrics.jsonl (MetricsLogger writes it; put this callback after it)
+                 every:float=2.0, # seconds between redraws
+                 show=None): # callable(png bytes) (default: one IPython display that is updated)
+        self.path, self.every, self.show, self._h, self._t, self.n = Path(path), every, show, None, 0., 0
+    def _draw(self):
+        png = figure_png(metrics_figure(read_metrics(self.path)))
+        self._t, self.n = time.perf_counter(), self.n + 1
+        if self.show is not None: return self.show(png)
+        from IPython.display import Image, display
+        if self._h is None: self._h = display(Image(png), display_id=True)
+        else: self._h.update(Image(png))
+    def on_log(self, args, state, control, **kw):
+        if state.is_world_process_zero and time.perf_counter() - self._t >= self.every: self._draw()
+    def on_train_end(self, args, state, control, **kw):
+        if state.is_world_process_zero and self.n: self._draw()
 
 # %% ../nbs/07_train.ipynb #c008
 def sft_config(cfg:TrainConfig, # train section
@@ -78,7 +173,9 @@ def sft_config(cfg:TrainConfig, # train section
         bf16=cuda and precision == 'bfloat16', fp16=cuda and precision == 'float16', use_cpu=not cuda,
         gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
         optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
-        padding_free=padding_free, report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False)
+        padding_free=padding_free, logging_nan_inf_filter=False,
+        report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False,
+        ddp_find_unused_parameters=False, gradient_checkpointing_kwargs={'use_reentrant': False})  # DDP: every LoRA weight gets a gradient each step
 
 # %% ../nbs/07_train.ipynb #c010
 def _to_dataset(examples:list):
@@ -96,8 +193,9 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                  precision:str='float32', # compute dtype name
                  val_examples:list|None=None, # optional validation examples
                  callbacks:list|None=None, # extra TrainerCallbacks
-                 backend:str='hf'): # 'unsloth' when the model came from Unsloth (it checkpoints by itself)
-    "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`, batches as `choose_padding_free` says."
+                 backend:str='hf', # 'unsloth' when the model came from Unsloth (it checkpoints by itself)
+                 live_plot:bool|None=None): # redraw a loss plot in place (default: when running in a notebook)
+    "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`, stop on NaN, batches as `choose_padding_free` says."
     from trl import SFTTrainer
     from transformers import set_seed
     set_seed(cfg.seed)
@@ -106,8 +204,10 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
     args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth', padding_free=pf)
     tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
                     eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), *(callbacks or [])])
+                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(),
+                               *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
     tr.medtune_padding = dict(padding_free=pf, reason=why)  # shown by the workflow, kept in state.json
+    tr.medtune_guard = guard  # train() raises if it stopped the run
     return tr
 
 # %% ../nbs/07_train.ipynb #c012
@@ -117,10 +217,22 @@ def last_checkpoint(run_dir)->str|None:
             if p.name.split('-')[-1].isdigit() and (p/'trainer_state.json').is_file()]
     return str(max(done, key=lambda p: int(p.name.split('-')[-1]))) if done else None
 
+# %% ../nbs/07_train.ipynb #c012d
+def _diverged(args, # the Trainer's arguments
+              bad:dict, # TrainingGuard.bad
+              ckpt:str|None)->str: # last_checkpoint after the stop
+    "The message of a run TrainingGuard stopped: where, what was kept, what to change."
+    fp16 = ' On float16 (a T4 or older GPU) values overflow sooner: a lower learning rate usually helps; so can model.dtype = float32.' if args.fp16 else ''
+    kept = f'the last checkpoint, {Path(ckpt).name}, is from before it' if ckpt else 'no checkpoint had been saved before it'
+    return (f"training stopped at step {bad['step']}: {bad['what']}. Nothing from that step was saved; {kept}. "
+            f"Lower train.lr (now {args.learning_rate:g}), check the data (medtune data check CONFIG), and start a new run (another --out).{fp16}")
+
 # %% ../nbs/07_train.ipynb #c013
 def train(trainer, # from make_trainer
           resume:bool=True)->dict: # continue from the run's last checkpoint if there is one
     "Run training (resuming when possible); returns the train summary (loss, steps, runtime)."
     ckpt = last_checkpoint(Path(trainer.args.output_dir).parent) if resume else None
     out = trainer.train(resume_from_checkpoint=ckpt)
+    bad = getattr(getattr(trainer, 'medtune_guard', None), 'bad', None)
+    if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(Path(trainer.args.output_dir).parent)))
     return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss, 'resumed_from': ckpt}

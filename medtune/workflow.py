@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from .core import ConfigError, MedtuneError, atomic_write_json, atomic_write_text
 from .config import Config, save_config
-from .env import env_report, choose_padding_free
+from .env import env_report, choose_padding_free, dist_info
 from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
@@ -28,13 +28,19 @@ def default_run_dir(cfg:Config)->Path:
     tag = cfg.preset or re.sub(r'[^A-Za-z0-9]+', '-', cfg.model.name.split('/')[-1]).strip('-').lower()
     return Path('runs')/f"{tag}-{datetime.now():%Y%m%d-%H%M%S}"
 
+# %% ../nbs/11_workflow.ipynb #c005s
+def _say(msg:str):
+    "Print a `medtune:` line, in the first process only of a multi-process launch."
+    if dist_info()['rank'] == 0: print(f'medtune: {msg}')
+
 # %% ../nbs/11_workflow.ipynb #c006
 class RunState:
     "The run's `state.json`: which stage runs, how long each took, how it ended."
-    def __init__(self, run_dir:Path):
+    def __init__(self, run_dir:Path,
+                 write:bool=True): # False: keep it in memory only (the other processes of a multi-process run)
         self.path, self.d = Path(run_dir)/'state.json', dict(status='running', stage=None, stages={}, started=time.time())
         if self.path.exists(): self.d.update(json.loads(self.path.read_text()), status='running')
-        self._t = None
+        self._t, self.write = None, write
     def begin(self, stage:str):
         "Mark `stage` as running."
         self.d['stage'], self._t = stage, time.perf_counter(); self.save()
@@ -44,7 +50,8 @@ class RunState:
     def finish(self, status:str, error:str|None=None):
         "Record how the run ended."
         self.d.update(status=status, error=error, finished=time.time()); self.save()
-    def save(self): atomic_write_json(self.path, self.d)
+    def save(self):
+        if self.write: atomic_write_json(self.path, self.d)
 
 # %% ../nbs/11_workflow.ipynb #c008
 @dataclass
@@ -66,10 +73,10 @@ def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
     from medtune.memory import model_shape, plan_fit, apply_plan
     try: shape = model_shape(model.path if model.kind != 'hub' else model.ref)
     except ConfigError as e:
-        print(f'medtune: no memory prediction ({e}); continuing with the configured batch'); return cfg, None
+        _say(f'no memory prediction ({e}); continuing with the configured batch'); return cfg, None
     plan = plan_fit(cfg, env['gpu']['free_gib'], shape, backend=env['backend'])
     if not plan.fits: raise ConfigError(f"{cfg.model.name} does not fit on {env['gpu']['name']}: {plan.reason}")
-    for c in plan.changes: print(f'medtune: {c}')
+    for c in plan.changes: _say(c)
     return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3), budget_gib=round(plan.budget_gib, 3),
                                                                   changes=plan.changes, reason=plan.reason)
 
@@ -121,16 +128,17 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState):
     model, tok = load_model(p.model, p.cfg.model, p.env['precision'], be, p.cfg.train.max_length)
     model = add_lora(model, p.cfg.lora, p.cfg.train.gradient_checkpointing, be, p.cfg.train.seed)
     counts = param_counts(model)
-    print(f"medtune: {p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
+    _say(f"{p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
     state.end(params=counts)
     state.begin('train')
     trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, backend=be)
-    print(f"medtune: {trainer.medtune_padding['reason']}")
+    _say(trainer.medtune_padding['reason'])
     summary = train(trainer)
     losses = [r['loss'] for r in read_metrics(run_dir/'metrics.jsonl') if 'loss' in r]
     summary.update(examples=len(p.train), val_examples=len(p.val), data_fingerprint=data_fingerprint(p.train),
                    first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None, params=counts,
-                   padding=trainer.medtune_padding)
+                   padding=trainer.medtune_padding, processes=trainer.args.world_size,
+                   examples_per_step=p.cfg.train.batch_size * p.cfg.train.grad_accum * trainer.args.world_size)
     model = trainer.model
     del trainer; free_memory()  # the optimizer state and gradients are not needed for saving and evaluation
     state.end(global_step=summary['global_step'])
@@ -192,19 +200,29 @@ def _keep(run_dir:Path)->bool:
     "Whether a failed run directory holds work worth keeping (a checkpoint or a saved adapter)."
     return (run_dir/'adapter').is_dir() or any((run_dir/'checkpoints').glob('checkpoint-*'))
 
-# %% ../nbs/11_workflow.ipynb #c020
-def run(cfg:Config, # validated config
-        out=None, # run directory (default: output.dir or runs/<tag>-<time>)
-        resume:bool=False)->dict: # continue an existing run directory from its last checkpoint
-    "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report."
-    run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))
+# %% ../nbs/11_workflow.ipynb #c019c
+def _check_run_dir(cfg:Config, run_dir:Path, resume:bool):
+    "ConfigError unless `run_dir` is new or empty, or (with `resume`) holds a run of this very config."
     if run_dir.exists() and any(run_dir.iterdir()) and not resume:
         raise ConfigError(f"output directory {run_dir} already exists and is not empty; choose another --out, or pass --resume to continue it")
     if resume and (run_dir/'config.yaml').exists():
         from medtune.config import load_config
         if load_config(run_dir/'config.yaml', environ={}).model_dump() != cfg.model_dump():
             raise ConfigError(f"{run_dir}/config.yaml differs from the config given; resume with the same config")
+
+# %% ../nbs/11_workflow.ipynb #c020
+def run(cfg:Config, # validated config
+        out=None, # run directory (default: output.dir or runs/<tag>-<time>)
+        resume:bool=False)->dict|None: # continue an existing run directory from its last checkpoint
+    "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report (None in the other processes of a multi-process launch)."
+    d = dist_info()
+    if d['world_size'] > 1 and not (out or cfg.output.dir):
+        raise ConfigError(f"a {d['world_size']}-process launch needs one run directory for all processes: pass --out DIR (or set output.dir)")
+    run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))
+    if d['rank'] == 0: _check_run_dir(cfg, run_dir, resume)
     p = prepare(cfg)
+    if d['rank'] != 0:  # DDP: this process trains its share of each batch; the first one saves, evaluates and reports
+        train_stage(p, run_dir, RunState(run_dir, write=False)); return None
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     state = RunState(run_dir)
@@ -260,6 +278,13 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
         if created: shutil.rmtree(out, ignore_errors=True)
         raise
 
+# %% ../nbs/11_workflow.ipynb #c025g
+def _eval_args(environ=None, # mapping with MEDTUNE_EVAL__FIELD=value overrides ({}: none)
+               **args)->dict: # eval fields given as arguments (None: not given)
+    "Overrides of the eval section: MEDTUNE_EVAL__* variables, then the arguments that were given."
+    from medtune.config import env_overrides
+    return {**env_overrides(environ).get('eval', {}), **{k: v for k, v in args.items() if v is not None}}
+
 # %% ../nbs/11_workflow.ipynb #c026
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
                      out=None, # where report.json etc. go (default: <run>/eval-<time>)
@@ -268,7 +293,8 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      n:int|None=None, # items per benchmark (default: the run's eval.n)
                      batch_size:int|None=None, # prompts per forward pass
                      method:str|None=None, # eval.method (default: the run's)
-                     shots:int|None=None)->dict: # eval.shots (default: the run's)
+                     shots:int|None=None, # eval.shots (default: the run's)
+                     environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides of the run's eval section (default os.environ); the arguments above win
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta
     from medtune.config import make_config
@@ -276,7 +302,7 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
     if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
     if not adapter.is_dir(): raise ConfigError(f"--adapter {adapter}: no such folder; pass RUN/adapter or a run directory")
     meta = read_adapter_meta(adapter)
-    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
+    ev = _eval_args(environ, benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
     cfg = make_config(data={**{k: v for k, v in meta['config'].items() if k != 'preset'}, 'eval': {**meta['config']['eval'], **ev},
                             'model': {**meta['config']['model'], 'name': model or meta['base_model']}}, environ={})
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
@@ -295,7 +321,7 @@ def evaluate_base(model:str, # model reference: hub id, local folder, or embedde
                   environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments above win
     "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free-text scores and refusals."
     from medtune.config import make_config
-    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
+    ev = _eval_args({}, benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
     cfg = make_config(data={'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}, overrides={'eval': ev}, environ=environ)
     tag = re.sub(r'[^A-Za-z0-9]+', '-', model.split('/')[-1].split(':')[-1]).strip('-').lower()
     out = Path(out or Path('runs')/f"eval-{tag}-{datetime.now():%Y%m%d-%H%M%S}")

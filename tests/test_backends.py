@@ -8,6 +8,7 @@ model: {backend: BACKEND}
 data: {train: [sample:medquad, sample:pubmedqa], max_rows: 6, val_fraction: 0}
 train: {max_steps: 2, batch_size: 2, max_length: 96, logging_steps: 1, save_steps: 100}
 eval: {benchmarks: [mmlu_medical, medmcqa], n: 4, generations: 1, max_new_tokens: 8, freetext_n: 2, refusal_probe: false}
+output: {export: []}
 """
 
 @pytest.mark.parametrize('backend', ['hf', 'unsloth'])

@@ -66,13 +66,15 @@ def test_adapter_loads_with_plain_peft(demo_run):
 
 def test_eval_command_on_saved_adapter(demo_run, tmp_path):
     out, _, _ = demo_run
-    p = medtune('eval', '--adapter', out, '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'ev')
+    small = {'MEDTUNE_EVAL__FREETEXT_N': '2', 'MEDTUNE_EVAL__REFUSAL_PROBE': 'false', 'MEDTUNE_EVAL__N': '3'}  # MEDTUNE_EVAL__* apply; --n wins
+    p = medtune('eval', '--adapter', out, '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'ev', env=small)
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads((tmp_path/'ev'/'report.json').read_text())
     assert sorted(r['benchmarks']) == ['medmcqa', 'mmlu_medical'] and r['benchmarks']['medmcqa']['n'] == 6
+    assert r['freetext']['n'] == 2 and r['refusal'] is None
     # the model alone (no adapter), 4-bit as it was trained: the same items get exactly the base side's predictions
     p = medtune('eval', '--model', 'embedded:smollm2-135m-instruct', '--load-in-4bit', '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'base',
-                env={'MEDTUNE_EVAL__FREETEXT_N': '2', 'MEDTUNE_EVAL__REFUSAL_PROBE': 'false'})
+                env=small)
     assert p.returncode == 0, p.stderr[-3000:]
     assert 'no adapter' in p.stdout and '→' not in p.stdout.split('results for')[-1]
     b = json.loads((tmp_path/'base'/'report.json').read_text())

@@ -4,8 +4,9 @@ from conftest import ROOT, medtune
 
 CFG = """preset: cpu-demo
 data: {train: [DATA], max_rows: 48, val_fraction: 0}
-train: {max_steps: 10, batch_size: 4, max_length: 384, logging_steps: 2, save_steps: 100}
+train: {max_steps: 4, lr: 2.0e-3, batch_size: 4, max_length: 320, logging_steps: 2, save_steps: 100}
 eval: {benchmarks: [pubmedqa], n: 40, generations: 0, freetext_n: 0, refusal_probe: false}
+output: {export: []}
 """
 
 def test_fail_if_worse_catches_a_damaged_adapter(tmp_path):
