@@ -137,26 +137,14 @@ def letter_ids(tok, prompt:str, letters)->list:
 # %% ../nbs/09_evaluate.ipynb #c016
 def score_items(model, tok, items:list, # normalised MCQ items
                 batch_size:int=8)->list: # prompts per forward pass
-    "Per item, the probabilities of its option letters (renormalised), in item order."
-    import torch
+    "Per item, the probabilities of its option letters (renormalised), in item order; k-shot examples shared by items are computed once."
     texts = [render_prompt(tok, it) for it in items]
-    ids = tok(texts, add_special_tokens=False)['input_ids']  # tokenised once; batches are padded from these
-    order = sorted(range(len(items)), key=lambda i: len(ids[i]))
+    ids = tok(texts, add_special_tokens=False)['input_ids']
     lids = {}  # every prompt ends with the same generation prompt, so the letter tokens depend only on the letters
-    side, tok.padding_side = tok.padding_side, 'left'
-    out = [None] * len(items)
-    dev = next(model.parameters()).device
-    try:
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s+batch_size]
-            enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
-            with torch.inference_mode(): logits = model(**enc, logits_to_keep=1).logits[:, -1].float()
-            for row, i in zip(logits, idx):
-                key = tuple(items[i]['options'])
-                if key not in lids: lids[key] = letter_ids(tok, texts[i], list(key))
-                out[i] = torch.softmax(row[lids[key]], -1).tolist()
-    finally: tok.padding_side = side
-    return out
+    for t, it in zip(texts, items):
+        if (key := tuple(it['options'])) not in lids: lids[key] = letter_ids(tok, t, list(key))
+    reqs = [(x, [[l] for l in lids[tuple(it['options'])]]) for x, it in zip(ids, items)]
+    return [_softmax(ll) for ll in loglikelihoods(model, reqs, batch_size)]  # one-token continuations: one forward per prompt
 
 # %% ../nbs/09_evaluate.ipynb #c018
 STYLES = ('medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation')  # lm-eval task formats (see the table)
@@ -235,12 +223,13 @@ def _lcp(a:list, b:list)->int:
 
 # %% ../nbs/09_evaluate.ipynb #c029
 def prefix_groups(ctxs:list, # token id lists
-                  min_prefix:int=32)->list: # shortest prefix worth sharing
-    "[(prefix length, item indices)]: items sharing a token prefix of at least `min_prefix` (always leaving each one token), the rest with prefix 0."
+                  min_prefix:int=32, # shortest prefix worth sharing
+                  min_saved:int=128)->list: # fewest tokens a group must save (prefix × (items - 1)) to be worth its own batches
+    "[(prefix length, item indices)]: items sharing a token prefix of at least `min_prefix` (always leaving each one token) that saves at least `min_saved` tokens, the rest with prefix 0."
     order = sorted(range(len(ctxs)), key=lambda i: ctxs[i])
     groups, rest, cur, plen = [], [], [], 0
     def close():
-        if len(cur) > 1 and plen >= min_prefix: groups.append((plen, list(cur)))
+        if len(cur) > 1 and plen >= min_prefix and plen * (len(cur) - 1) >= min_saved: groups.append((plen, list(cur)))
         else: rest.extend(cur)
     for i in order:
         if cur and min(plen, _lcp(ctxs[cur[-1]], ctxs[i]), len(ctxs[i]) - 1) >= min_prefix:
@@ -282,6 +271,16 @@ def _rest_pass(model, conts:list, rows:list, mask, pos, cache)->list:
                    past_key_values=_cache_rows(cache, sel), use_cache=False).logits.float().log_softmax(-1)
     return [lg[j, torch.arange(len(c) - 1), torch.tensor(c[1:])].sum().item() for j, c in enumerate(conts)]
 
+# %% ../nbs/09_evaluate.ipynb #c033p
+def _prefix_ok(model, req:tuple, # one request (context ids, continuations)
+               plen:int, prefix, dev, tol:float=0.1)->bool: # prefix length, its cache, device, largest |Δ log-prob| allowed
+    "Whether continuing the shared-prefix cache gives a plain forward's log-probs for one request (its 10 likeliest next tokens); an inference kernel that mishandles the cache fails this."
+    try: a = _first_pass(model, [req], plen, prefix, dev, False)[0][0]
+    except (RuntimeError, TypeError, ValueError, AttributeError, IndexError): return False
+    b = _first_pass(model, [req], 0, None, dev, False)[0][0]
+    top = b.topk(10).indices
+    return bool((a[top] - b[top]).abs().max() <= tol)
+
 # %% ../nbs/09_evaluate.ipynb #c034
 def loglikelihoods(model, requests:list, # per question: (context ids, [continuation ids per choice]) from lm_requests
                    batch_size:int=8, # questions per forward pass
@@ -293,6 +292,9 @@ def loglikelihoods(model, requests:list, # per question: (context ids, [continua
         prefix = None
         if plen:
             with torch.inference_mode(): prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev), use_cache=True).past_key_values
+            if not _prefix_ok(model, requests[idx[0]], plen, prefix, dev):
+                print('medtune: this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole (slower, same numbers)')
+                plen, prefix = 0, None
         idx = sorted(idx, key=lambda i: len(requests[i][0]))  # length buckets: little padding
         for s in range(0, len(idx), batch_size):
             b = idx[s:s + batch_size]; reqs = [requests[i] for i in b]

@@ -3,7 +3,7 @@
 Where Quarto is installed, `nbdev-docs` builds the HTML site from the same `nbs/_quarto.yml` instead.
 Usage: python scripts/build_docs.py [--out _docs] [--readme README.md]
 """
-import argparse, subprocess, sys, yaml
+import argparse, re, subprocess, sys, yaml
 from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter
@@ -27,11 +27,12 @@ def to_markdown(path):
     head = f"# {fm.get('title', path.stem)}\n\n" + (f"> {fm['description']}\n\n" if fm.get('description') else '')
     return head + body.strip() + '\n'
 
-def main(out='_docs', readme='README.md'):
-    "Process the notebooks, write `out`/*.md and `readme`."
-    subprocess.run([str(Path(sys.executable).parent/'nbdev-proc-nbs')], cwd=ROOT, check=True, capture_output=True)
+def main(out='_docs', readme='README.md', only=None):
+    "Process the notebooks (or only those whose names match regex `only`), write `out`/*.md and `readme`."
+    subprocess.run([str(Path(sys.executable).parent/'nbdev-proc-nbs'), *(['--file-re', only] if only else [])], cwd=ROOT, check=True, capture_output=True)
     out = ROOT/out; out.mkdir(exist_ok=True)
     for nb in sorted((ROOT/'_proc').glob('*.ipynb')):
+        if only and not re.search(only, nb.name): continue
         md = to_markdown(nb)
         (out/f'{nb.stem}.md').write_text(md)
         if nb.stem == 'index': (ROOT/readme).write_text(md)
@@ -40,4 +41,5 @@ def main(out='_docs', readme='README.md'):
 if __name__ == '__main__':
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument('--out', default='_docs'); a.add_argument('--readme', default='README.md')
+    a.add_argument('--only', help='regex: process only the notebooks whose file names match (README needs index)')
     main(**vars(a.parse_args()))

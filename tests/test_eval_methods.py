@@ -1,9 +1,9 @@
-"Continuation scoring (eval.method: continuation) against a naive computation on the real embedded model: one full forward per (question, choice), no batching, padding, prefix sharing or cache."
+"Letter and continuation scoring against naive computations on the real embedded model: one full forward per prompt (or per question and choice), no batching, padding, prefix sharing or cache."
 import pytest, torch
 from medtune.config import ModelConfig, EMBEDDED_MODEL
 from medtune.model import resolve_model, load_model
 from medtune.evaluate import (load_benchmark, draw_shots, lm_context, doc_choices, lm_requests, prefix_groups, model_max_length,
-                              score_continuation, summarize)
+                              score_continuation, summarize, render_prompt, letter_ids, score_items)
 
 @pytest.fixture(scope='module')
 def lm():
@@ -25,9 +25,9 @@ def naive_lls(model, tok, item, style):
 def argmax(xs): return max(range(len(xs)), key=xs.__getitem__)
 
 def items_ck():
-    "Four short MMLU clinical-knowledge items sharing one 1-shot prefix, and a made-up item whose long option wins only per character."
+    "Five short MMLU clinical-knowledge items sharing one 1-shot prefix, and a made-up item whose long option wins only per character."
     every = {it['id']: it for it in load_benchmark('mmlu_medical')[1]}
-    its = draw_shots([every[i] for i in (488, 490, 614, 729)], [every[537]], 1)
+    its = draw_shots([every[i] for i in (488, 490, 614, 729, 491)], [every[537]], 1)
     made = dict(id='made', question='The capital of France is', answer='B', subject='clinical_knowledge',
                 options={'A': 'Lyon', 'B': 'Paris, the largest city of France, on the river Seine'})
     return its + [made]
@@ -57,6 +57,33 @@ def test_continuation_matches_naive_letters(lm):
     for g, it in zip(got, its):
         assert g['lls'] == pytest.approx(naive_lls(model, tok, it, 'mmlu'), abs=2e-3)
         assert g['lens'] == [1.0] * 4 and g['probs_norm'] == pytest.approx(g['probs'])  # one-letter choices: acc_norm == acc
+
+def test_letter_scores_match_naive_kshot(lm):
+    "The default method, 1-shot: the example all four questions share is run once and its cache reused, and the letter probabilities are the naive ones."
+    model, tok = lm
+    its = items_ck()[:4]
+    texts = [render_prompt(tok, it) for it in its]
+    assert prefix_groups([tok(t, add_special_tokens=False)['input_ids'] for t in texts])[0][0] >= 32  # the shared-prefix path runs
+    got = score_items(model, tok, its, batch_size=3)
+    for g, t, it in zip(got, texts, its):
+        with torch.no_grad(): row = model(input_ids=tok(t, add_special_tokens=False, return_tensors='pt')['input_ids']).logits[0, -1].float()
+        assert g == pytest.approx(torch.softmax(row[letter_ids(tok, t, list(it['options']))], -1).tolist(), abs=1e-4)
+
+class CacheSkewed(torch.nn.Module):
+    "A model whose forward is off whenever it continues a key/value cache: what an inference kernel that mishandles a shared cache would do."
+    def __init__(self, m): super().__init__(); self.m = m
+    def forward(self, **kw):
+        o = self.m(**kw)
+        if kw.get('past_key_values') is not None: o.logits = o.logits + 3 * torch.randn_like(o.logits)
+        return o
+
+def test_prefix_cache_checked_before_use(lm, capsys):
+    "Such a model gets the naive numbers anyway: the shared-prefix cache is checked on one question and, failing, not used."
+    model, tok = lm
+    its = items_ck()[:4]
+    got = score_items(CacheSkewed(model), tok, its, batch_size=3)
+    assert 'its k-shot prompts are run whole' in capsys.readouterr().out
+    for g, w in zip(got, score_items(model, tok, its, batch_size=3)): assert g == pytest.approx(w, abs=1e-4)
 
 def test_eval_command_kshot_error(demo_run, tmp_path):
     "`medtune eval --method continuation --shots` reaches the benchmarks: too few examples left for k-shot stop it before any weights load, naming the field."
