@@ -1,5 +1,5 @@
 "Multi-process training with `accelerate launch` (DDP): the command a multi-GPU machine runs, here as two CPU processes (gloo)."
-import json, os, subprocess
+import json, os, socket, subprocess
 from conftest import BIN
 
 CFG = """preset: cpu-demo
@@ -13,7 +13,8 @@ LAUNCH = ['launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1'
 def test_two_process_ddp_run(tmp_path):
     (tmp_path/'cfg.yaml').write_text(CFG)
     env = {**os.environ, 'CUDA_VISIBLE_DEVICES': '', 'OMP_NUM_THREADS': '1'}
-    p = subprocess.run([str(BIN/'accelerate'), *LAUNCH, str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')],
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]  # a free port, not the default 29500 another job may hold
+    p = subprocess.run([str(BIN/'accelerate'), *LAUNCH, '--main_process_port', str(port), str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')],
                        capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-3000:])
     run = tmp_path/'run'
