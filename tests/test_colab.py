@@ -1,7 +1,8 @@
-"The Colab notebook runs top to bottom on a CPU (its Colab-only cells skipped), on settings shrunk by MEDTUNE_* overrides."
-import json, subprocess, sys
+"The Colab notebook runs top to bottom in a real Jupyter kernel on a CPU (its Colab-only cells skipped), on settings shrunk by MEDTUNE_* overrides."
+import json
 from pathlib import Path
-from conftest import BIN
+import nbformat
+from nbclient import NotebookClient
 
 NB = Path(__file__).parents[1]/'medtune_colab.ipynb'
 SMALL = {'MEDTUNE_DATA__MAX_ROWS': '12', 'MEDTUNE_TRAIN__MAX_STEPS': '2', 'MEDTUNE_TRAIN__MAX_LENGTH': '160',
@@ -9,29 +10,35 @@ SMALL = {'MEDTUNE_DATA__MAX_ROWS': '12', 'MEDTUNE_TRAIN__MAX_STEPS': '2', 'MEDTU
          'MEDTUNE_EVAL__FREETEXT_N': '2', 'MEDTUNE_EVAL__REFUSAL_PROBE': 'false', 'MEDTUNE_EVAL__GENERATIONS': '1',
          'MEDTUNE_EVAL__MAX_NEW_TOKENS': '8'}
 
-def _script(cells:list)->str:
-    "The notebook's code cells as one script: Colab-only cells dropped, each cell echoed, the run cell run twice."
-    out = []
-    for c in cells:
-        src = ''.join(c['source'])
-        if c['cell_type'] != 'code' or src.startswith('# colab only'): continue
-        assert '%' not in src.split('\n')[0] and not src.lstrip().startswith('!'), src  # shell/magics only in Colab-only cells
-        out.append(f"print('### cell {c['id']}', flush=True)\n{src}")
-        if 'workflow.run(' in src: out.append(src)  # running the cell again must not train again
-    return '\n'.join(out)
+def _runnable(nb):
+    "The notebook's code cells without the Colab-only ones, the run cell twice (running it again must not train again)."
+    cells = []
+    for c in nb.cells:
+        if c.cell_type != 'code' or c.source.startswith('# colab only'): continue
+        assert '%' not in c.source.split('\n')[0] and not c.source.lstrip().startswith('!'), c.source  # shell/magics only in Colab-only cells
+        cells.append(c)
+        if 'workflow.run(' in c.source: cells.append(nbformat.v4.new_code_cell(c.source))
+    nb.cells = cells
+    return nb
 
-def test_colab_notebook_runs_on_cpu(tmp_path):
-    import os
-    nb = json.loads(NB.read_text())
-    assert nb['metadata']['accelerator'] == 'GPU' and all(not c.get('outputs') for c in nb['cells'] if c['cell_type'] == 'code')
-    (tmp_path/'nb.py').write_text(_script(nb['cells']))
-    env = {**os.environ, **SMALL, 'CUDA_VISIBLE_DEVICES': ''}
-    p = subprocess.run([str(BIN/'python'), 'nb.py'], cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
-    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-3000:])
+def test_colab_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
+    nb = nbformat.read(NB, as_version=4)
+    assert nb.metadata['accelerator'] == 'GPU' and all(not c.get('outputs') for c in nb.cells if c.cell_type == 'code')
+    for k, v in {**SMALL, 'CUDA_VISIBLE_DEVICES': ''}.items(): monkeypatch.setenv(k, v)  # the kernel inherits them
+    nb = _runnable(nb)
+    NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
+    out = ''.join(o.get('text', '') for c in nb.cells for o in c.outputs if o.output_type == 'stream' and o.name == 'stdout')
     run = tmp_path/'runs'/'colab'
-    assert 'No GPU: the CPU demo settings' in p.stdout and 'embedded:smollm2-135m-instruct' in p.stdout
-    assert "exports: ['gguf']" in p.stdout and 'runs/colab is already done' in p.stdout
+    assert 'No GPU: the CPU demo settings' in out and 'embedded:smollm2-135m-instruct' in out
+    assert "exports: ['gguf']" in out and 'runs/colab is already done' in out
     r = json.loads((run/'report.json').read_text())
     assert list(r['benchmarks']) == ['pubmedqa'] and r['benchmarks']['pubmedqa']['n'] == 4 and r['training']['global_step'] == 2
-    assert (run/'exports'/'gguf'/'model-q8_0.gguf').is_file() and 'model-q8_0.gguf' in p.stdout
+    assert (run/'exports'/'gguf'/'model-q8_0.gguf').is_file() and 'model-q8_0.gguf' in out
     assert json.loads((run/'state.json').read_text())['status'] == 'done'
+    # the live plot: one image output in the first run cell, kept up to date through its display id
+    first, again = [c for c in nb.cells if 'workflow.run(' in c.source]
+    images = lambda c: [o for o in c.outputs if o.output_type == 'display_data' and 'image/png' in o.data]
+    assert len(images(first)) == 1 and not images(again), [o.output_type for o in first.outputs]
+    # the report cell shows report.md and the plots
+    shown = next(c for c in nb.cells if 'show_report(' in c.source)
+    assert any('text/markdown' in o.get('data', {}) for o in shown.outputs) and sum('image/png' in o.get('data', {}) for o in shown.outputs) >= 2
