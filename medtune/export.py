@@ -208,9 +208,10 @@ def _gguf_tensor(w, gname:str, a, qtype:str):
     w.add_tensor(gname, a.astype(np.float16))
 
 # %% ../nbs/08a_export.ipynb #c028a
-def _gguf_arch(c)->str: # a model config
+def _gguf_arch(c, # a model config
+               default:str='?')->str: # the class name to assume when the config names none (a model built in memory)
     "llama.cpp's architecture name for config `c`; a ModelError pointing to llama.cpp's converter when the writer here lacks it."
-    arch = (getattr(c, 'architectures', None) or ['?'])[0]
+    arch = (getattr(c, 'architectures', None) or [default])[0]
     if arch not in GGUF_ARCHS:
         raise ModelError(f"GGUF export: architecture {arch} is not supported here ({', '.join(GGUF_ARCHS)}); "
                          "export the merged folder and convert it with llama.cpp's convert_hf_to_gguf.py")
@@ -226,9 +227,7 @@ def write_gguf(model, # merged transformers model (float32)
     "Write `model` as a GGUF file llama.cpp loads (Llama and Qwen2 architectures, byte-level BPE tokenizers)."
     import gguf
     if qtype not in GGUF_TYPES: raise ConfigError(f"gguf type {qtype!r}: choose one of {', '.join(GGUF_TYPES)}")
-    c = model.config
-    if not getattr(c, 'architectures', None): c.architectures = [type(model).__name__]  # a model built in memory, never saved
-    arch = _gguf_arch(c)
+    c = model.config; arch = _gguf_arch(c, type(model).__name__)
     w = gguf.GGUFWriter(str(dest), arch)
     _gguf_header(w, c, tok, Path(tokdir), name, qtype)
     if (rf := _rope_freqs(c)) is not None: w.add_tensor('rope_freqs.weight', rf.numpy())

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from .core import ModelError, sha256_file, atomic_write_json
 from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID, ModelConfig, LoraConfig
+from .env import dist_info
 
 # %% auto #0
 __all__ = ['EMBEDDED_GGUF', 'EMBEDDED_SHA256', 'EMBEDDED_DIRNAME', 'cache_dir', 'embedded_gguf', 'embedded_model_dir',
@@ -141,7 +142,7 @@ def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     if cfg.load_in_4bit:
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-    if torch.cuda.is_available(): kw['device_map'] = {'': int(os.environ.get('LOCAL_RANK', 0))}  # each process of a multi-GPU launch on its own GPU
+    if torch.cuda.is_available(): kw['device_map'] = {'': dist_info()['local_rank']}  # each process of a multi-GPU launch on its own GPU
     return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
 
 # %% ../nbs/06_model.ipynb #c022
