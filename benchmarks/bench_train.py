@@ -196,7 +196,7 @@ def main(a):
         for k, r in results.items():
             if 'error' in r: continue
             be = 'hf' if k.startswith('hf') or (k.startswith('medtune') and a.backend == 'hf') else 'unsloth'
-            pf = be == 'unsloth' and (r.get('padding') or {}).get('padding_free') is True  # padding-free batches asked for explicitly
+            pf = be == 'unsloth' and (r.get('padding') or {}).get('used') is True  # the batches the trainer used (asked for, or Unsloth's choice)
             r['predicted_peak_gib'] = round(predict_peak_gib(a.shape, batch=a.batch, seq=a.seq, lora_r=a.lora_r, backend=be, padding_free=pf), 3)
             r['predictor_rel_error'] = round(r['predicted_peak_gib'] / r['peak_gib'] - 1, 4)
             print(f"{k:<8} predicted peak {r['predicted_peak_gib']:.3f} GiB ({be}), measured {r['peak_gib']:.3f}: {100*r['predictor_rel_error']:+.1f}%")

@@ -175,7 +175,8 @@ def report_markdown(r:dict)->str:
     if t := r.get('training'):
         L += ['## Training', '', f"- steps: {t.get('global_step')}, first loss {t.get('first_loss', float('nan')):.3f} → last loss {t.get('last_loss', float('nan')):.3f}",
               f"- examples: {t.get('examples')} (data fingerprint `{str(t.get('data_fingerprint'))[:16]}`)",
-              f"- runtime: {t.get('train_runtime', 0):.0f} s" + (f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step" if t.get('processes', 1) > 1 else ''), '']
+              f"- runtime: {t.get('train_runtime', 0):.0f} s" + (f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step" if t.get('processes', 1) > 1 else ''),
+              *([f"- {t['padding']['reason']}"] if t.get('padding') else []), '']
     L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal')) + data_checks_markdown(r)
     if g := r.get('generations'):
         L += ['## Side-by-side answers' if any('tuned' in x for x in g) else '## Sample answers', '']

@@ -15,7 +15,7 @@ from .memory import memory_snapshot
 
 # %% auto #0
 __all__ = ['MetricsLogger', 'read_metrics', 'TrainingGuard', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot',
-           'sft_config', 'make_trainer', 'last_checkpoint', 'train']
+           'sft_config', 'batch_choice', 'make_trainer', 'last_checkpoint', 'train']
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
@@ -184,6 +184,14 @@ def _to_dataset(examples:list):
     keys = ('input_ids',) if 'input_ids' in examples[0] else ('prompt', 'completion')
     return Dataset.from_list([{k: e[k] for k in keys} for e in examples])
 
+# %% ../nbs/07_train.ipynb #c010b
+def batch_choice(asked:bool|None, # from choose_padding_free (None: Unsloth decides)
+                 why:str, # its reason
+                 used)->dict: # what the trainer does (SFTTrainer.padding_free)
+    "The run's batches, padded or padding-free, and why: asked, used, reason (kept as `trainer.medtune_padding`)."
+    if asked is None: why = f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine (train.padding_free overrides)"
+    return dict(padding_free=asked, used=bool(used), reason=why)
+
 # %% ../nbs/07_train.ipynb #c011
 def make_trainer(model, # PeftModel from medtune.model.add_lora
                  tok, # its tokenizer
@@ -206,7 +214,7 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                     eval_dataset=_to_dataset(val_examples) if val_examples else None,
                     callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(),
                                *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
-    tr.medtune_padding = dict(padding_free=pf, reason=why)  # shown by the workflow, kept in state.json
+    tr.medtune_padding = batch_choice(pf, why, tr.padding_free)  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
     return tr
 

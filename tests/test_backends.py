@@ -21,6 +21,9 @@ def test_train_eval_save_on_backend(backend, tmp_path):
     r = json.loads((run/'report.json').read_text())
     assert r['backend'] == backend and sorted(r['benchmarks']) == ['medmcqa', 'mmlu_medical']
     assert all(b['n'] == 4 for b in r['benchmarks'].values())
+    pad = r['training']['padding']  # on a CPU both train on padded batches; under Unsloth the choice is Unsloth's, recorded as made
+    assert pad['used'] is False and ('as Unsloth chose' in pad['reason']) == (backend == 'unsloth'), pad
+    assert f"- {pad['reason']}" in (run/'report.md').read_text()
     steps = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
     assert [s['step'] for s in steps if 'loss' in s] == [1, 2] and all(s['tokens_per_s'] > 0 for s in steps if 'loss' in s)
     # the adapter is a plain peft adapter whichever backend trained it
