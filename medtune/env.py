@@ -13,8 +13,8 @@ from .core import ConfigError
 from .config import PADDING_FREE_NEEDS_UNSLOTH, TrainConfig
 
 # %% auto #0
-__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'dist_info', 'choose_backend', 'choose_precision', 'choose_padding_free',
-           'env_report', 'format_report']
+__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'dist_info', 'check_launch', 'choose_backend', 'choose_precision',
+           'choose_padding_free', 'env_report', 'format_report']
 
 # %% ../nbs/02_env.ipynb #c004
 KEY_PACKAGES = ['torch', 'transformers', 'trl', 'peft', 'datasets', 'accelerate', 'bitsandbytes',
@@ -41,9 +41,20 @@ def gpu_info():
 
 # %% ../nbs/02_env.ipynb #c007d
 def dist_info(environ=None)->dict: # mapping to read (default os.environ)
-    "This process's place in a multi-process launch (`accelerate launch`, torchrun): world_size, rank, local_rank; 1, 0, 0 when alone."
+    "This process's place in a multi-process launch (`accelerate launch`, torchrun): world_size, rank, local_rank, and the launcher's strategy (ddp, fsdp or deepspeed); 1, 0, 0, ddp when alone."
     e = os.environ if environ is None else environ
-    return dict(world_size=int(e.get('WORLD_SIZE', 1)), rank=int(e.get('RANK', 0)), local_rank=int(e.get('LOCAL_RANK', 0)))
+    on = lambda k: str(e.get(k, '')).lower() in ('1', 'true', 'yes')
+    return dict(world_size=int(e.get('WORLD_SIZE', 1)), rank=int(e.get('RANK', 0)), local_rank=int(e.get('LOCAL_RANK', 0)),
+                strategy='fsdp' if on('ACCELERATE_USE_FSDP') else 'deepspeed' if on('ACCELERATE_USE_DEEPSPEED') else 'ddp')
+
+# %% ../nbs/02_env.ipynb #c007f
+def check_launch(dist:dict): # dist_info()
+    "Refuse a launch medtune cannot train under (FSDP, DeepSpeed), before anything loads."
+    if dist['strategy'] == 'ddp': return
+    flag = '--use_fsdp' if dist['strategy'] == 'fsdp' else '--use_deepspeed'
+    raise ConfigError(f"this is an `accelerate launch {flag}` run ({dist['strategy'].upper()}, perhaps from `accelerate config`): medtune trains on several GPUs "
+                      "with DDP only, each GPU holding the whole 4-bit base; launch with `accelerate launch --multi_gpu --num_processes N "
+                      "$(which medtune) train CONFIG --out DIR` instead (FSDP/DeepSpeed sharding of a 4-bit base is not supported)")
 
 # %% ../nbs/02_env.ipynb #c009
 def choose_backend(requested:str, # model.backend: auto | hf | unsloth

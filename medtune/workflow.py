@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from .core import ConfigError, MedtuneError, atomic_write_json, atomic_write_text
 from .config import Config, save_config
-from .env import env_report, choose_padding_free, dist_info
+from .env import env_report, choose_padding_free, dist_info, check_launch
 from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
@@ -216,6 +216,7 @@ def run(cfg:Config, # validated config
         resume:bool=False)->dict|None: # continue an existing run directory from its last checkpoint
     "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report (None in the other processes of a multi-process launch)."
     d = dist_info()
+    check_launch(d)
     if d['world_size'] > 1 and not (out or cfg.output.dir):
         raise ConfigError(f"a {d['world_size']}-process launch needs one run directory for all processes: pass --out DIR (or set output.dir)")
     run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))

@@ -35,3 +35,10 @@ def test_ddp_needs_one_run_dir(tmp_path):
     p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml')], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert p.returncode == 2 and 'a 2-process launch needs one run directory for all processes: pass --out DIR' in p.stderr
     assert not (tmp_path/'runs').exists()
+
+def test_fsdp_launch_is_refused(tmp_path):
+    (tmp_path/'cfg.yaml').write_text(CFG)
+    env = {**os.environ, 'CUDA_VISIBLE_DEVICES': '', 'WORLD_SIZE': '2', 'RANK': '0', 'LOCAL_RANK': '0', 'ACCELERATE_USE_FSDP': 'true'}  # as `accelerate launch --use_fsdp` sets them
+    p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert p.returncode == 2 and 'this is an `accelerate launch --use_fsdp` run' in p.stderr and 'accelerate launch --multi_gpu' in p.stderr, p.stderr[-2000:]
+    assert not (tmp_path/'run').exists()
