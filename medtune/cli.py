@@ -1,4 +1,4 @@
-"""`medtune demo | train | eval | export | info | data check | plan`: the command line over `medtune.workflow`.
+"""`medtune demo | train | eval | ask | export | info | data check | plan`: the command line over `medtune.workflow`.
 
 Docs: https://medtune.github.io/medtune/cli.html.md"""
 
@@ -37,6 +37,13 @@ def _parser():
     e.add_argument('--shots', type=int, help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
+    q = sub.add_parser('ask', help="answer your questions with a saved adapter, next to its base model's answers")
+    q.add_argument('adapter', help='RUN/adapter folder, or the run directory')
+    q.add_argument('questions', nargs='*', help='questions, each in quotes')
+    q.add_argument('--file', help='text file with one question per line (- for standard input)')
+    q.add_argument('--no-base', action='store_true', help="only the tuned model's answers (faster)")
+    q.add_argument('--max-new-tokens', type=int, default=256, help='answer length cap in tokens (default 256)')
+    q.add_argument('--model', help='its base model reference (default: the one it was trained on)')
     x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
     x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
     x.add_argument('--formats', default='merged,gguf', help='comma-separated: merged, gguf (default both)')
@@ -126,6 +133,30 @@ def _export(a)->int:
     for k, d in done.items(): print(f"medtune: {k}: {d}")
     return 0
 
+# %% ../nbs/12_cli.ipynb #c008q
+def _questions(a)->list:
+    "`medtune ask`'s questions: the arguments, then the non-empty lines of --file."
+    from medtune.core import ConfigError
+    qs = list(a.questions)
+    if a.file == '-': qs += sys.stdin.read().splitlines()
+    elif a.file:
+        f = Path(a.file)
+        if not f.is_file(): raise ConfigError(f"--file {f}: no such file; give a text file with one question per line")
+        qs += f.read_text(encoding='utf-8', errors='replace').splitlines()
+    qs = [q.strip() for q in qs if q.strip()]
+    if not qs: raise ConfigError('medtune ask needs questions: medtune ask RUN "question" ..., or --file FILE with one per line (- for standard input)')
+    return qs
+
+# %% ../nbs/12_cli.ipynb #c008r
+def _ask(a)->int:
+    "`medtune ask`: load the adapter once, print each question with the base and tuned answers."
+    from medtune.workflow import load_tuned, ask, format_answers
+    from medtune.core import ConfigError
+    qs = _questions(a)  # before any weights load
+    if a.max_new_tokens < 1: raise ConfigError(f"--max-new-tokens {a.max_new_tokens}: give a positive number of tokens")
+    print(format_answers(ask(load_tuned(a.adapter, a.model), qs, base=not a.no_base, max_new_tokens=a.max_new_tokens)))
+    return 0
+
 # %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
@@ -135,6 +166,7 @@ def _dispatch(a):
     if a.cmd == 'plan': return _plan(a)
     if a.cmd == 'data': return _data_check(a)
     if a.cmd == 'export': return _export(a)
+    if a.cmd == 'ask': return _ask(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)

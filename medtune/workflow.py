@@ -19,8 +19,8 @@ from .medical import prepare_data
 from .model import ResolvedModel, resolve_model
 
 # %% auto #0
-__all__ = ['default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage', 'export_stage', 'run',
-           'evaluate_adapter', 'evaluate_base']
+__all__ = ['NOT_ADVICE', 'default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage',
+           'export_stage', 'run', 'evaluate_adapter', 'evaluate_base', 'Tuned', 'load_tuned', 'ask', 'format_answers']
 
 # %% ../nbs/11_workflow.ipynb #c005
 def default_run_dir(cfg:Config)->Path:
@@ -286,6 +286,16 @@ def _eval_args(environ=None, # mapping with MEDTUNE_EVAL__FIELD=value overrides 
     from medtune.config import env_overrides
     return {**env_overrides(environ).get('eval', {}), **{k: v for k, v in args.items() if v is not None}}
 
+# %% ../nbs/11_workflow.ipynb #c025h
+def _adapter_cfg(meta:dict, # read_adapter_meta of a saved adapter
+                 model:str|None=None, # base model reference (default: the one it was trained on)
+                 ev:dict|None=None)->Config: # overrides of its eval section
+    "The config a saved adapter was trained with, on its base (or `model`), with `ev` over its eval section."
+    from medtune.config import make_config
+    c = meta['config']
+    return make_config(data={**{k: v for k, v in c.items() if k != 'preset'}, 'eval': {**c['eval'], **(ev or {})},
+                             'model': {**c['model'], 'name': model or meta['base_model']}}, environ={})
+
 # %% ../nbs/11_workflow.ipynb #c026
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
                      out=None, # where report.json etc. go (default: <run>/eval-<time>)
@@ -298,14 +308,12 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides of the run's eval section (default os.environ); the arguments above win
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta
-    from medtune.config import make_config
     adapter = Path(adapter)
     if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
     if not adapter.is_dir(): raise ConfigError(f"--adapter {adapter}: no such folder; pass RUN/adapter or a run directory")
     meta = read_adapter_meta(adapter)
     ev = _eval_args(environ, benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
-    cfg = make_config(data={**{k: v for k, v in meta['config'].items() if k != 'preset'}, 'eval': {**meta['config']['eval'], **ev},
-                            'model': {**meta['config']['model'], 'name': model or meta['base_model']}}, environ={})
+    cfg = _adapter_cfg(meta, model, ev)
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout_for_adapter(cfg, adapter), adapter, meta.get('training'))
 
@@ -327,3 +335,55 @@ def evaluate_base(model:str, # model reference: hub id, local folder, or embedde
     tag = re.sub(r'[^A-Za-z0-9]+', '-', model.split('/')[-1].split(':')[-1]).strip('-').lower()
     out = Path(out or Path('runs')/f"eval-{tag}-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout(cfg, []), None, None)
+
+# %% ../nbs/11_workflow.ipynb #a001
+@dataclass
+class Tuned:
+    "A saved adapter on its base model, loaded once for questions (`load_tuned`)."
+    model: object # PeftModel: the base with the adapter attached
+    tok: object # its tokenizer
+    cfg: Config # the config it was trained with
+    adapter: Path # its folder
+
+# %% ../nbs/11_workflow.ipynb #a002
+def load_tuned(adapter, # RUN/adapter, or the run directory holding it
+               model:str|None=None)->Tuned: # base model reference (default: the one it was trained on)
+    "A saved adapter on its base, loaded as it was trained, manifest verified first."
+    from medtune.export import _adapter_dir
+    from medtune.model import load_model
+    from medtune.persist import read_adapter_meta, load_adapter
+    ad = _adapter_dir(adapter)
+    cfg = _adapter_cfg(read_adapter_meta(ad), model)
+    env = env_report(cfg.model.backend, cfg.model.dtype)
+    if env['backend'] == 'unsloth': import unsloth
+    m, tok = load_model(resolve_model(cfg.model.name), cfg.model, env['precision'], env['backend'], cfg.train.max_length)
+    m = load_adapter(m, ad)
+    if env['backend'] == 'unsloth':
+        from unsloth import FastLanguageModel
+        FastLanguageModel.for_inference(m)
+    return Tuned(m.eval(), tok, cfg, ad)
+
+# %% ../nbs/11_workflow.ipynb #a003
+def ask(tuned:Tuned, # from load_tuned
+        questions, # a question, or a list of them
+        base:bool=True, # also answer with the adapter off (the base model), to compare
+        max_new_tokens:int=256)->list: # answer length cap, in tokens
+    "[{question, base, tuned}]: greedy answers with the chat template and system prompt the adapter trained with."
+    from medtune.evaluate import model_sides, generate_answers
+    qs = [questions] if isinstance(questions, str) else list(questions)
+    if not qs: raise ConfigError("ask: no question given")
+    if bad := [i + 1 for i, q in enumerate(qs) if not isinstance(q, str) or not q.strip()]: raise ConfigError(f"ask: question {bad[0]} is empty (or not text)")
+    ans = {}
+    for side, ctx in model_sides(tuned.model):
+        if side == 'base' and not base: continue
+        with ctx(): ans[side] = generate_answers(tuned.model, tuned.tok, qs, max_new_tokens, tuned.cfg.eval.batch_size, system=tuned.cfg.data.system_prompt)
+    return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(qs)]
+
+# %% ../nbs/11_workflow.ipynb #a004
+NOT_ADVICE = "Not medical advice: these answers come from a fine-tuned research model and can be wrong; check them against clinical sources."
+
+def format_answers(rows:list)->str: # from ask
+    "Text of `ask`'s answers: each question, then the base and tuned answers (further lines indented), then a caution."
+    L = []
+    for r in rows: L += [f"Q: {r['question']}", *[f"  {s}: " + r[s].replace('\n', '\n    ') for s in ('base', 'tuned') if s in r], '']
+    return '\n'.join(L + [NOT_ADVICE])

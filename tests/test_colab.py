@@ -35,6 +35,9 @@ def test_colab_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
     assert list(r['benchmarks']) == ['pubmedqa'] and r['benchmarks']['pubmedqa']['n'] == 4 and r['training']['global_step'] == 2
     assert (run/'exports'/'gguf'/'model-q8_0.gguf').is_file() and 'model-q8_0.gguf' in out
     assert json.loads((run/'state.json').read_text())['status'] == 'done'
+    asked = next(c for c in nb.cells if 'format_answers(ask(' in c.source)  # the tuned model answers a question, next to its base
+    text = ''.join(o.get('text', '') for o in asked.outputs if o.get('name') == 'stdout')
+    assert text.startswith('Q: What are the symptoms of iron-deficiency anemia?\n  base: ') and '\n  tuned: ' in text and 'Not medical advice' in text, text
     # the live plot: one image output in the first run cell, kept up to date through its display id
     first, again = [c for c in nb.cells if 'workflow.run(' in c.source]
     images = lambda c: [o for o in c.outputs if o.output_type == 'display_data' and 'image/png' in o.data]

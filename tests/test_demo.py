@@ -119,3 +119,18 @@ def test_demo_exports_gguf_and_merged(demo_run, tmp_path):
     assert (a - b).abs().mean() < 0.3 and (a.argmax(-1) == b.argmax(-1)).float().mean() >= 0.8, ((a - b).abs().mean(), (a.argmax(-1) == b.argmax(-1)).float().mean())
     p = medtune('export', out, '--formats', 'gguf')  # never overwrites
     assert p.returncode == 2 and 'already exists' in p.stderr
+
+def test_ask_command_on_saved_adapter(demo_run, tmp_path):
+    "`medtune ask`: the demo's adapter answers questions from the command line and a file, next to its base."
+    out, _, _ = demo_run
+    (tmp_path/'q.txt').write_text('\nWhat is gout?\n')
+    p = medtune('ask', out, 'What causes iron-deficiency anemia?', '--file', tmp_path/'q.txt', '--max-new-tokens', '32')
+    assert p.returncode == 0, p.stderr[-3000:]
+    blocks = p.stdout.strip().split('\n\n')
+    assert blocks[-1].startswith('Not medical advice') and len(blocks) == 3, p.stdout
+    ans = [dict(l.strip().split(': ', 1) for l in b.splitlines()) for b in blocks[:2]]
+    assert [a['Q'] for a in ans] == ['What causes iron-deficiency anemia?', 'What is gout?'] and all(a['base'] and a['tuned'] for a in ans)
+    assert any(a['base'] != a['tuned'] for a in ans), ans  # 20 steps of training changed what it says
+    p = medtune('ask', out/'adapter', 'What causes iron-deficiency anemia?', '--file', tmp_path/'q.txt', '--max-new-tokens', '32', '--no-base')
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert p.stdout.startswith('\n\n'.join(f"Q: {a['Q']}\n  tuned: {a['tuned']}" for a in ans) + '\n\n'), p.stdout  # the same answers (same batch), no base lines
