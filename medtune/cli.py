@@ -1,4 +1,4 @@
-"""`medtune demo | train | eval | ask | export | info | data check | plan`: the command line over `medtune.workflow`.
+"""`medtune demo | train | eval | ask | export | push | info | data check | plan`: the command line over `medtune.workflow`.
 
 Docs: https://medtune.github.io/medtune/cli.html.md"""
 
@@ -52,6 +52,12 @@ def _parser():
     x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
     x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
+    u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) to a Hugging Face model repo, with a model card')
+    u.add_argument('run', help='run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
+    u.add_argument('--repo', required=True, help='hub model repo NAMESPACE/NAME (created if missing)')
+    from medtune.hub import PUSH_KINDS
+    u.add_argument('--kind', default='adapter', choices=PUSH_KINDS, help='what to push (default adapter; merged and gguf need `medtune export` first)')
+    u.add_argument('--public', action='store_true', help='make a repo created now public (default private)')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
     dc = sub.add_parser('data', help='data tools').add_subparsers(dest='data_cmd', required=True).add_parser(
         'check', help='validation report of data files: errors with file:line, duplicates, answer balance, token lengths')
@@ -157,6 +163,13 @@ def _ask(a)->int:
     print(format_answers(ask(load_tuned(a.adapter, a.model), qs, base=not a.no_base, max_new_tokens=a.max_new_tokens)))
     return 0
 
+# %% ../nbs/12_cli.ipynb #c008s
+def _push(a)->int:
+    "`medtune push`: upload, print where it went."
+    from medtune.hub import push
+    url = push(a.run, a.repo, a.kind, private=not a.public)
+    print(f"medtune: pushed the {a.kind} of {a.run} to https://huggingface.co/{a.repo} ({url})"); return 0
+
 # %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
@@ -167,6 +180,7 @@ def _dispatch(a):
     if a.cmd == 'data': return _data_check(a)
     if a.cmd == 'export': return _export(a)
     if a.cmd == 'ask': return _ask(a)
+    if a.cmd == 'push': return _push(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)

@@ -81,16 +81,17 @@ def _eval_table(report:dict)->list[str]:
     return L if len(L) > 2 else []
 
 # %% ../nbs/08a_export.ipynb #c016
-def model_card(meta:dict, # adapter metadata with `merge` (from merged_model)
+def model_card(meta:dict, # adapter metadata, with `merge` for a merged export (merged_model); without: a card for the adapter itself
                report:dict|None=None, # the run's report.json, if evaluated
                usage:str='', # Markdown on loading this export
                files:list|None=None)->str: # the export's main files
-    "README.md for an export: YAML header, warning, training, evaluation vs base, merge, usage."
-    cfg, tr, mg = meta['config'], meta.get('training', {}), meta['merge']
+    "README.md for an export or an adapter: YAML header, warning, training, evaluation vs base, how it was made, usage."
+    cfg, tr = meta['config'], meta.get('training', {})
+    mg = meta.get('merge') or dict(base=meta['base_model'], base_weights=None)  # no merge: the LoRA adapter alone
     lo, t = cfg['lora'], cfg['train']
     hub = mg['base'] if mg['base'].count('/') == 1 and not mg['base'].startswith(('.', '/')) else None
-    head = ['---', *([f'base_model: {hub}'] if hub else []), 'tags: [medtune, medical, lora, qlora]', '---', '']
-    L = head + [f"# Fine-tune of {mg['base']} (medtune)", '',
+    head = ['---', *([f'base_model: {hub}'] if hub else []), *([] if mg['base_weights'] else ['library_name: peft']), 'tags: [medtune, medical, lora, qlora]', '---', '']
+    L = head + [f"# {'Fine-tune of' if mg['base_weights'] else 'LoRA adapter for'} {mg['base']} (medtune)", '',
          '> **Not a medical device.** This model was fine-tuned on medical text for research and education. It can be wrong, '
          'out of date or unsafe; do not use it for diagnosis, treatment or any decision about a patient.', '',
          '## Training', '',
@@ -103,8 +104,10 @@ def model_card(meta:dict, # adapter metadata with `merge` (from merged_model)
     if report and (tab := _eval_table(report)):
         L += [f"Same prompts, template and items for both; {report.get('method', '')}.", '', *tab]
     else: L.append('Not evaluated: run `medtune eval --adapter RUN/adapter` and export again to include the comparison.')
-    how = ('the adapter was merged (peft `merge_and_unload`) into the nf4-rounded base weights it trained on, so this is the model medtune evaluated'
-           if mg['base_weights'] == 'nf4-rounded' else 'the adapter was merged (peft `merge_and_unload`) into the original base weights')
+    how = {'nf4-rounded': 'the adapter was merged (peft `merge_and_unload`) into the nf4-rounded base weights it trained on, so this is the model medtune evaluated',
+           'original': 'the adapter was merged (peft `merge_and_unload`) into the original base weights',
+           None: 'the LoRA adapter alone (peft); the base model is not included and loads from the name in `adapter_config.json`'
+                 + (' (it trained on the 4-bit nf4 base)' if cfg['model'].get('load_in_4bit') else '')}[mg['base_weights']]
     L += ['', '## How it was made', '', f"Exported by medtune on {datetime.now():%Y-%m-%d}: {how}."]
     if files: L.append('Files: ' + ', '.join(f'`{f}`' for f in files) + '; every file\'s sha256 is in `manifest.json`.')
     if usage: L += ['', '## Use', '', usage]
@@ -256,10 +259,14 @@ def check_gguf(adapter)->tuple: # RUN/adapter, or the run directory holding it
     return _gguf_arch(AutoConfig.from_pretrained(ref.path)), gguf_pre(load_tokenizer(str(ad)))
 
 # %% ../nbs/08a_export.ipynb #c038
-def _usage(kind:str, # 'merged' or 'gguf'
-           name:str, # the folder or file to load
+def _usage(kind:str, # 'merged', 'gguf' or 'adapter'
+           name:str, # the folder, file or hub repo to load
            eos:str|None=None)->str: # end-of-turn token llama.cpp stops at
     "Markdown on loading an export of `kind` whose main file or folder is `name`."
+    if kind == 'adapter':
+        return ("```python\nfrom peft import AutoPeftModelForCausalLM\nfrom transformers import AutoTokenizer\n"
+                f"model = AutoPeftModelForCausalLM.from_pretrained('{name}')  # loads the base named in adapter_config.json, then the adapter\n"
+                f"tokenizer = AutoTokenizer.from_pretrained('{name}')\n```")
     if kind == 'merged':
         return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
                 f"model = AutoModelForCausalLM.from_pretrained('{name}')\ntokenizer = AutoTokenizer.from_pretrained('{name}')\n```")

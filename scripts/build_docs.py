@@ -27,9 +27,20 @@ def to_markdown(path):
     head = f"# {fm.get('title', path.stem)}\n\n" + (f"> {fm['description']}\n\n" if fm.get('description') else '')
     return head + body.strip() + '\n'
 
+def pages_only(side:Path):
+    "Keep only pages (notebooks, .qmd, .md) in the sidebar nbdev writes: it also lists nbs/ config files (nbdev.yml, sidebar.yml, styles.css)."
+    d = yaml.safe_load(side.read_text())
+    c = d['website']['sidebar']['contents']
+    d['website']['sidebar']['contents'] = [x for x in c if not isinstance(x, str) or x.endswith(('.ipynb', '.qmd', '.md'))]
+    side.write_text(yaml.safe_dump(d, sort_keys=False))
+
 def main(out='_docs', readme='README.md', only=None):
     "Process the notebooks (or only those whose names match regex `only`), write `out`/*.md and `readme`."
-    subprocess.run([str(Path(sys.executable).parent/'nbdev-proc-nbs'), *(['--file-re', only] if only else [])], cwd=ROOT, check=True, capture_output=True)
+    side = ROOT/'nbs'/'sidebar.yml'; kept = side.read_text() if side.is_file() else None
+    try: subprocess.run([str(Path(sys.executable).parent/'nbdev-proc-nbs'), *(['--file-re', only] if only else [])], cwd=ROOT, check=True, capture_output=True)
+    finally:
+        if only and kept is not None: side.write_text(kept)  # a partial build must not shrink the site's sidebar to its few pages
+    if not only: pages_only(side)
     out = ROOT/out; out.mkdir(exist_ok=True)
     for nb in sorted((ROOT/'_proc').glob('*.ipynb')):
         if only and not re.search(only, nb.name): continue

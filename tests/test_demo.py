@@ -134,3 +134,19 @@ def test_ask_command_on_saved_adapter(demo_run, tmp_path):
     p = medtune('ask', out/'adapter', 'What causes iron-deficiency anemia?', '--file', tmp_path/'q.txt', '--max-new-tokens', '32', '--no-base')
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stdout.startswith('\n\n'.join(f"Q: {a['Q']}\n  tuned: {a['tuned']}" for a in ans) + '\n\n'), p.stdout  # the same answers (same batch), no base lines
+
+def test_push_command_reports_what_to_do(demo_run, tmp_path):
+    "`medtune push` with the real hub client: no hub here, so each way it can fail must say what to do, and leave the run as it was."
+    out, _, _ = demo_run
+    before = {f.relative_to(out): f.stat().st_mtime_ns for f in out.rglob('*')}
+    net = {'HF_HUB_OFFLINE': '0', 'HF_ENDPOINT': 'http://127.0.0.1:9', 'HF_TOKEN': 'hf_test', 'HF_HOME': str(tmp_path/'hf')}  # a closed local port
+    for kind in ('adapter', 'gguf'):
+        p = medtune('push', out, '--repo', 'someone/medtune-demo', '--kind', kind, env=net)
+        assert p.returncode == 2 and 'cannot reach the Hugging Face hub' in p.stderr and 'No commit was made' in p.stderr, p.stderr[-2000:]
+    p = medtune('push', out, '--repo', 'someone/medtune-demo', '--kind', 'merged', env=net)
+    assert p.returncode == 2 and f'no merged export there; write it first with: medtune export {out} --formats merged' in p.stderr, p.stderr[-2000:]
+    p = medtune('push', out, '--repo', 'someone/medtune-demo', env={**net, 'HF_TOKEN': ''})
+    assert p.returncode == 2 and 'not logged in to the Hugging Face hub' in p.stderr, p.stderr[-2000:]
+    p = medtune('push', out, '--repo', 'someone/medtune-demo')  # the tests' HF_HUB_OFFLINE=1
+    assert p.returncode == 2 and 'HF_HUB_OFFLINE is set' in p.stderr, p.stderr[-2000:]
+    assert {f.relative_to(out): f.stat().st_mtime_ns for f in out.rglob('*')} == before  # nothing in the run changed

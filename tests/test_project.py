@@ -14,7 +14,10 @@ def test_library_in_sync_with_notebooks(tmp_path):
 def test_readme_built_from_index(tmp_path):
     sys.path.insert(0, str(ROOT/'scripts'))
     import build_docs
+    side = (ROOT/'nbs'/'sidebar.yml').read_text()
     build_docs.main(out=str(tmp_path/'docs'), readme=str(tmp_path/'README.md'), only=r'^(index|00_core)\.ipynb$')  # the whole site: 76 s more, same code
+    assert (ROOT/'nbs'/'sidebar.yml').read_text() == side  # a partial build leaves the site's sidebar alone
+    assert all(f'- {nb.name}' in side for nb in (ROOT/'nbs').glob('*.ipynb')) and 'styles.css' not in side  # every page, no config files
     assert (tmp_path/'README.md').read_text() == (ROOT/'README.md').read_text(), 'README.md is stale: run python scripts/build_docs.py'
     assert sorted(p.name for p in (tmp_path/'docs').iterdir()) == ['00_core.md', 'index.md']
     core = (tmp_path/'docs'/'00_core.md').read_text()
