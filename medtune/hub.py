@@ -107,14 +107,15 @@ def push(run, # a run directory, or the folder to push
     "Upload a saved adapter or export, with a model card, to a hub model repo in one commit; returns the commit's URL."
     import httpx
     from huggingface_hub import HfApi, get_token
-    src = push_source(run, kind); check_repo_id(repo)
+    check_repo_id(repo)  # the cheap checks first; verifying the folder reads every file
     if api is None:
         if os.environ.get('HF_HUB_OFFLINE', '0').lower() not in ('0', '', 'false', 'no'): raise ConfigError("HF_HUB_OFFLINE is set: unset it to push to the hub")
         api = HfApi()
     if not (api.token or get_token()):
         raise ConfigError("not logged in to the Hugging Face hub: run `hf auth login` (or set HF_TOKEN) with a token that can write; "
                           "in a notebook: from huggingface_hub import notebook_login; notebook_login()")
-    with tempfile.TemporaryDirectory(prefix='medtune-push-') as tmp:
+    src = push_source(run, kind)
+    with tempfile.TemporaryDirectory(prefix='.push-', dir=src.parent) as tmp:  # beside the folder: its weights are hard-linked, not copied
         stage_push(src, kind, repo, Path(tmp))
         try:
             api.create_repo(repo, private=private, exist_ok=True, repo_type='model')
