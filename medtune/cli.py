@@ -1,4 +1,4 @@
-"""`medtune demo | train | eval | ask | export | push | info | data check | plan`: the command line over `medtune.workflow`.
+"""`medtune demo | train | eval | compare | ask | export | push | info | data check | plan`: the command line over `medtune.workflow`.
 
 Docs: https://medtune.github.io/medtune/cli.html.md"""
 
@@ -37,6 +37,10 @@ def _parser():
     e.add_argument('--shots', type=int, help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
+    cp = sub.add_parser('compare', help='is run B better than run A? paired test on the benchmark items both scored')
+    cp.add_argument('a', help='run directory A (the reference)')
+    cp.add_argument('b', help='run directory B')
+    cp.add_argument('--json', help='also write the comparison to this JSON file')
     q = sub.add_parser('ask', help="answer your questions with a saved adapter, next to its base model's answers")
     q.add_argument('adapter', help='RUN/adapter folder, or the run directory')
     q.add_argument('questions', nargs='*', help='questions, each in quotes')
@@ -170,6 +174,15 @@ def _push(a)->int:
     url = push(a.run, a.repo, a.kind, private=not a.public)
     print(f"medtune: pushed the {a.kind} of {a.run} to https://huggingface.co/{a.repo} ({url})"); return 0
 
+# %% ../nbs/12_cli.ipynb #c008t
+def _compare(a)->int:
+    "`medtune compare`: print the table (and write --json)."
+    from medtune.report import compare_runs, format_comparison
+    from medtune.core import atomic_write_json
+    c = compare_runs(a.a, a.b)
+    if a.json: atomic_write_json(Path(a.json), c)
+    print(format_comparison(c)); return 0
+
 # %% ../nbs/12_cli.ipynb #c009
 def _dispatch(a):
     "Run the parsed command."
@@ -181,6 +194,7 @@ def _dispatch(a):
     if a.cmd == 'export': return _export(a)
     if a.cmd == 'ask': return _ask(a)
     if a.cmd == 'push': return _push(a)
+    if a.cmd == 'compare': return _compare(a)
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)

@@ -6,7 +6,7 @@ Docs: https://medtune.github.io/medtune/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #c002
 from __future__ import annotations
-import base64
+import base64, json
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import ConfigError, atomic_write_json, atomic_write_text
@@ -15,7 +15,7 @@ from .train import read_metrics, metrics_figure
 # %% auto #0
 __all__ = ['PLOTS', 'report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
            'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report',
-           'ReportView', 'show_report']
+           'ReportView', 'show_report', 'compare_runs', 'format_comparison']
 
 # %% ../nbs/10_report.ipynb #c004s
 def report_sides(r:dict)->tuple:
@@ -223,3 +223,48 @@ def show_report(run)->ReportView: # a run directory (medtune demo/train/eval --o
     if not (run/'report.md').is_file():
         raise ConfigError(f"{run}: no report.md here; pass a run directory written by medtune demo, train or eval (their --out DIR)")
     return ReportView((run/'report.md').read_text(), [(n, (run/f'{n}.png').read_bytes()) for n in PLOTS if (run/f'{n}.png').is_file()])
+
+# %% ../nbs/10_report.ipynb #k001
+def _run_answers(run)->tuple:
+    "(report, side, {benchmark: {item id: (answer, prediction)}}) of a run directory (or an eval --out directory)."
+    d = Path(run)
+    if not (d/'report.json').is_file() or not (d/'eval_items.jsonl').is_file():
+        raise ConfigError(f"{run}: not an evaluated run (report.json and eval_items.jsonl missing); give a run directory of medtune train/demo/eval")
+    r = json.loads((d/'report.json').read_text())
+    rows = [json.loads(l) for l in (d/'eval_items.jsonl').read_text().splitlines() if l.strip()]
+    side = 'tuned' if rows and 'tuned' in rows[0] else 'base'
+    out = {}
+    for x in rows: out.setdefault(x['benchmark'], {})[str(x['id'])] = (x['answer'], x[side])
+    return r, side, out
+
+# %% ../nbs/10_report.ipynb #k002
+def compare_runs(a, # run directory A (the reference)
+                 b)->dict: # run directory B
+    "B against A on the items both scored, per benchmark: accuracies, Δ = B − A with a paired bootstrap 95% CI, exact McNemar p, verdict."
+    from medtune.evaluate import mcnemar_exact, paired_bootstrap_ci
+    (ra, sa, ia), (rb, sb, ib) = _run_answers(a), _run_answers(b)
+    how = lambda r: {k: (r.get('eval') or {}).get(k, d) for k, d in (('method', 'letter'), ('shots', 0))}
+    if how(ra) != how(rb): raise ConfigError(f"{a} was scored with {how(ra)}, {b} with {how(rb)}: compare runs evaluated the same way (medtune eval --method/--shots)")
+    out = {}
+    for name in [k for k in ia if k in ib]:
+        ids = [i for i in ia[name] if i in ib[name]]
+        if not ids: continue
+        ok_a = [ia[name][i][1] == ia[name][i][0] for i in ids]; ok_b = [ib[name][i][1] == ib[name][i][0] for i in ids]
+        only_a = sum(x and not y for x, y in zip(ok_a, ok_b)); only_b = sum(y and not x for x, y in zip(ok_a, ok_b))
+        pv = mcnemar_exact(only_a, only_b)
+        acc_a, acc_b = sum(ok_a) / len(ids), sum(ok_b) / len(ids)
+        out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=acc_a, b=acc_b, delta=acc_b - acc_a, delta_ci95=paired_bootstrap_ci(ok_a, ok_b), a_only=only_a, b_only=only_b,
+                         mcnemar_p=pv, verdict='no significant difference' if pv >= 0.05 else ('B better' if only_b > only_a else 'B worse'))
+    if not out: raise ConfigError(f"{a} and {b} have no benchmark items in common: evaluate both on the same benchmark (same eval.seed and n draw the same items)")
+    return dict(a=dict(run=str(a), model=ra.get('model'), side=sa), b=dict(run=str(b), model=rb.get('model'), side=sb), method=how(ra), benchmarks=out)
+
+# %% ../nbs/10_report.ipynb #k003
+def format_comparison(c:dict)->str: # from compare_runs
+    "Text table of `compare_runs`: one line per benchmark."
+    L = [f"A: {c['a']['run']} ({c['a']['model']}, {c['a']['side']})", f"B: {c['b']['run']} ({c['b']['model']}, {c['b']['side']})", '',
+         f"{'benchmark':<14}{'items':>12}  {'A':>6}  {'B':>6}  {'B − A [95% CI]':<24}{'McNemar p':>10}  verdict"]
+    for k, x in c['benchmarks'].items():
+        common = f"{x['n']}" + (f" of {max(x['n_a'], x['n_b'])}" if x['n'] < max(x['n_a'], x['n_b']) else '')
+        ci = f"{100*x['delta']:+.1f} [{100*x['delta_ci95'][0]:+.1f}, {100*x['delta_ci95'][1]:+.1f}]"
+        L.append(f"{k:<14}{common:>12}  {_pct(x['a']):>6}  {_pct(x['b']):>6}  {ci:<24}{x['mcnemar_p']:>10.3g}  {x['verdict']}")
+    return '\n'.join(L)

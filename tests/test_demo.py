@@ -82,6 +82,14 @@ def test_eval_command_on_saved_adapter(demo_run, tmp_path):
     rows = lambda d: [json.loads(l) for l in (d/'eval_items.jsonl').read_text().splitlines()]
     assert [(x['id'], x['base']) for x in rows(tmp_path/'base')] == [(x['id'], x['base']) for x in rows(tmp_path/'ev')]
     for k in r['benchmarks']: assert b['benchmarks'][k]['base']['accuracy'] == r['benchmarks'][k]['base']['accuracy']
+    # medtune compare: the base model's evaluation against the adapter's gives exactly the adapter run's own paired statistics
+    p = medtune('compare', tmp_path/'base', tmp_path/'ev', '--json', tmp_path/'cmp.json')
+    assert p.returncode == 0 and 'mmlu_medical' in p.stdout, p.stderr[-2000:]
+    c = json.loads((tmp_path/'cmp.json').read_text())
+    for k, x in c['benchmarks'].items():
+        pr = r['benchmarks'][k]['paired']
+        assert (x['n'], x['a'], x['b']) == (6, r['benchmarks'][k]['base']['accuracy'], r['benchmarks'][k]['tuned']['accuracy'])
+        assert (x['delta'], x['delta_ci95'], x['mcnemar_p'], x['a_only'], x['b_only']) == (pr['delta'], pr['delta_ci95'], pr['mcnemar_p'], pr['base_only'], pr['tuned_only'])
 
 def test_eval_refuses_tampered_adapter(demo_run, tmp_path):
     out, _, _ = demo_run
@@ -138,7 +146,8 @@ def test_ask_command_on_saved_adapter(demo_run, tmp_path):
 def test_push_command_reports_what_to_do(demo_run, tmp_path):
     "`medtune push` with the real hub client: no hub here, so each way it can fail must say what to do, and leave the run as it was."
     out, _, _ = demo_run
-    before = {f.relative_to(out): f.stat().st_mtime_ns for f in out.rglob('*')}
+    files = lambda: {f.relative_to(out): (f.stat().st_mtime_ns, f.stat().st_size) for f in out.rglob('*') if f.is_file()}
+    before = files()
     net = {'HF_HUB_OFFLINE': '0', 'HF_ENDPOINT': 'http://127.0.0.1:9', 'HF_TOKEN': 'hf_test', 'HF_HOME': str(tmp_path/'hf')}  # a closed local port
     for kind in ('adapter', 'gguf'):
         p = medtune('push', out, '--repo', 'someone/medtune-demo', '--kind', kind, env=net)
@@ -149,4 +158,4 @@ def test_push_command_reports_what_to_do(demo_run, tmp_path):
     assert p.returncode == 2 and 'not logged in to the Hugging Face hub' in p.stderr, p.stderr[-2000:]
     p = medtune('push', out, '--repo', 'someone/medtune-demo')  # the tests' HF_HUB_OFFLINE=1
     assert p.returncode == 2 and 'HF_HUB_OFFLINE is set' in p.stderr, p.stderr[-2000:]
-    assert {f.relative_to(out): f.stat().st_mtime_ns for f in out.rglob('*')} == before  # nothing in the run changed
+    assert files() == before and not list(out.rglob('.push-*'))  # no file of the run changed; the staged copies (beside each folder) are gone
