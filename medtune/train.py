@@ -214,7 +214,7 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                     eval_dataset=_to_dataset(val_examples) if val_examples else None,
                     callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(),
                                *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
-    tr.medtune_padding = batch_choice(pf, why, tr.padding_free)  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
+    tr.medtune_padding = batch_choice(pf, why, getattr(tr, 'padding_free', tr.args.padding_free))  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
     return tr
 
