@@ -237,11 +237,18 @@ def _run_answers(run)->tuple:
     for x in rows: out.setdefault(x['benchmark'], {})[str(x['id'])] = (x['answer'], x[side])
     return r, side, out
 
+# %% ../nbs/10_report.ipynb #k001b
+def _scored(answers:dict, # item id -> (gold, prediction), one benchmark of _run_answers
+            ids:list)->dict: # the items to score
+    "One side for `evaluate._paired`: per-item correctness on `ids`, and the accuracy."
+    ok = [answers[i][1] == answers[i][0] for i in ids]
+    return dict(ok=ok, accuracy=sum(ok) / len(ok))
+
 # %% ../nbs/10_report.ipynb #k002
 def compare_runs(a, # run directory A (the reference)
                  b)->dict: # run directory B
     "B against A on the items both scored, per benchmark: accuracies, Δ = B − A with a paired bootstrap 95% CI, exact McNemar p, verdict."
-    from medtune.evaluate import mcnemar_exact, paired_bootstrap_ci
+    from medtune.evaluate import _paired
     (ra, sa, ia), (rb, sb, ib) = _run_answers(a), _run_answers(b)
     how = lambda r: {k: (r.get('eval') or {}).get(k, d) for k, d in (('method', 'letter'), ('shots', 0))}
     if how(ra) != how(rb): raise ConfigError(f"{a} was scored with {how(ra)}, {b} with {how(rb)}: compare runs evaluated the same way (medtune eval --method/--shots)")
@@ -249,12 +256,10 @@ def compare_runs(a, # run directory A (the reference)
     for name in [k for k in ia if k in ib]:
         ids = [i for i in ia[name] if i in ib[name]]
         if not ids: continue
-        ok_a = [ia[name][i][1] == ia[name][i][0] for i in ids]; ok_b = [ib[name][i][1] == ib[name][i][0] for i in ids]
-        only_a = sum(x and not y for x, y in zip(ok_a, ok_b)); only_b = sum(y and not x for x, y in zip(ok_a, ok_b))
-        pv = mcnemar_exact(only_a, only_b)
-        acc_a, acc_b = sum(ok_a) / len(ids), sum(ok_b) / len(ids)
-        out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=acc_a, b=acc_b, delta=acc_b - acc_a, delta_ci95=paired_bootstrap_ci(ok_a, ok_b), a_only=only_a, b_only=only_b,
-                         mcnemar_p=pv, verdict='no significant difference' if pv >= 0.05 else ('B better' if only_b > only_a else 'B worse'))
+        x, y = _scored(ia[name], ids), _scored(ib[name], ids)
+        pr = _paired(x, y)  # the statistics of base vs tuned within a run, with A as base and B as tuned
+        out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=x['accuracy'], b=y['accuracy'], delta=pr['delta'], delta_ci95=pr['delta_ci95'],
+                         a_only=pr['base_only'], b_only=pr['tuned_only'], mcnemar_p=pr['mcnemar_p'], verdict=pr['verdict'].replace('tuned', 'B'))
     if not out: raise ConfigError(f"{a} and {b} have no benchmark items in common: evaluate both on the same benchmark (same eval.seed and n draw the same items)")
     return dict(a=dict(run=str(a), model=ra.get('model'), side=sa), b=dict(run=str(b), model=rb.get('model'), side=sb), method=how(ra), benchmarks=out)
 

@@ -254,6 +254,18 @@ def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval s
     except MedtuneError as e:
         print(f"medtune: free-text comparison skipped: the training data cannot be read again to leave it out ({e})"); return None
 
+# %% ../nbs/11_workflow.ipynb #c024l
+def _load_tuned_model(resolved:ResolvedModel, # the base model, resolved
+                      cfg:Config, # its config (model section: 4-bit or not, dtype, backend)
+                      env:dict, # env_report for cfg (backend, precision)
+                      adapter:Path|None=None)->tuple: # saved adapter to attach (manifest verified); None: the base alone
+    "(model, tokenizer): the base loaded as `cfg` says on `env`'s backend, with `adapter` attached if given."
+    from medtune.model import load_model
+    from medtune.persist import load_adapter
+    if env['backend'] == 'unsloth': import unsloth  # it patches transformers/peft: first
+    model, tok = load_model(resolved, cfg.model, env['precision'], env['backend'], cfg.train.max_length)
+    return (load_adapter(model, adapter) if adapter else model), tok
+
 # %% ../nbs/11_workflow.ipynb #c025
 def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
                out:Path, # output directory: created, removed again on failure
@@ -262,8 +274,6 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
                training:dict|None=None)->dict: # the adapter's training summary, for the report
     "Load the model once (and the adapter), evaluate, write the report into `out`; nothing is left in `out` when it fails."
     from medtune.evaluate import load_benchmarks
-    from medtune.model import load_model
-    from medtune.persist import load_adapter
     env = env_report(cfg.model.backend, cfg.model.dtype)
     p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
     if out.exists() and any(out.iterdir()): raise ConfigError(f"output directory {out} already exists and is not empty; choose another --out")
@@ -271,9 +281,8 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
     out.mkdir(parents=True, exist_ok=True)
     state = RunState(out)
     try:
-        if env['backend'] == 'unsloth': import unsloth
-        model, tok = load_model(p.model, cfg.model, env['precision'], env['backend'], cfg.train.max_length)
-        report = eval_stage(load_adapter(model, adapter) if adapter else model, tok, p, out, state, training=training)
+        model, tok = _load_tuned_model(p.model, cfg, env, adapter)
+        report = eval_stage(model, tok, p, out, state, training=training)
         state.finish('done'); return report
     except BaseException:
         if created: shutil.rmtree(out, ignore_errors=True)
@@ -350,14 +359,11 @@ def load_tuned(adapter, # RUN/adapter, or the run directory holding it
                model:str|None=None)->Tuned: # base model reference (default: the one it was trained on)
     "A saved adapter on its base, loaded as it was trained, manifest verified first."
     from medtune.export import _adapter_dir
-    from medtune.model import load_model
-    from medtune.persist import read_adapter_meta, load_adapter
+    from medtune.persist import read_adapter_meta
     ad = _adapter_dir(adapter)
     cfg = _adapter_cfg(read_adapter_meta(ad), model)
     env = env_report(cfg.model.backend, cfg.model.dtype)
-    if env['backend'] == 'unsloth': import unsloth
-    m, tok = load_model(resolve_model(cfg.model.name), cfg.model, env['precision'], env['backend'], cfg.train.max_length)
-    m = load_adapter(m, ad)
+    m, tok = _load_tuned_model(resolve_model(cfg.model.name), cfg, env, ad)
     if env['backend'] == 'unsloth':
         from unsloth import FastLanguageModel
         FastLanguageModel.for_inference(m)
