@@ -10,7 +10,7 @@ import hashlib, json, os, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'sha256_file',
+__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'brief', 'sha256_file',
            'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir']
 
 # %% ../nbs/00_core.ipynb #c005
@@ -32,6 +32,16 @@ class IntegrityError(MedtuneError):
 
 class TrainingError(MedtuneError):
     "Training went wrong in a way a setting can fix (e.g. the loss became NaN): the message says which."
+
+# %% ../nbs/00_core.ipynb #c006b
+def brief(err, # an exception or a text
+          n:int=200)->str: # at most this many characters
+    "The first line of `err`'s text, cut at a word boundary (with …) when longer than `n`: for quoting a library's error."
+    s = str(err).strip()
+    s = s.splitlines()[0] if s else type(err).__name__
+    if len(s) <= n: return s
+    cut = s[:n - 1].rsplit(' ', 1)[0]
+    return (cut if len(cut) > n // 2 else s[:n - 1]) + '…'
 
 # %% ../nbs/00_core.ipynb #c008
 def sha256_file(path, # file to hash
