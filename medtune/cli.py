@@ -13,6 +13,17 @@ from .core import MedtuneError
 # %% auto #0
 __all__ = ['main']
 
+# %% ../nbs/12_cli.ipynb #c004b
+def _count(least:int=1):
+    "An argparse type: an integer of at least `least` (argparse names the flag in its error)."
+    def f(s:str)->int:
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+        if v < least: raise argparse.ArgumentTypeError(f"{v}: give a number of at least {least}")
+        return v
+    f.__name__ = 'count'
+    return f
+
 # %% ../nbs/12_cli.ipynb #c005
 def _parser():
     "The argument parser of the `medtune` command."
@@ -31,10 +42,10 @@ def _parser():
     e.add_argument('--model', help='model reference (hub id, folder, embedded:NAME); with --adapter: its base (default: the one it was trained on)')
     e.add_argument('--load-in-4bit', action='store_true', help='without --adapter: score the 4-bit (nf4) quantised model instead of full precision')
     e.add_argument('--benchmarks', help='comma-separated: medqa,pubmedqa,mmlu_medical,medmcqa or NAME=file.jsonl')
-    e.add_argument('--n', type=int, help='items per benchmark')
-    e.add_argument('--batch-size', type=int, help='prompts per forward pass')
+    e.add_argument('--n', type=_count(1), help='items per benchmark')
+    e.add_argument('--batch-size', type=_count(1), help='prompts per forward pass')
     e.add_argument('--method', choices=['letter', 'continuation', 'generate'], help="scoring (default: the run's eval.method): letter log-likelihood, lm-eval continuation log-likelihood (acc, acc_norm), or generation")
-    e.add_argument('--shots', type=int, help="k-shot examples per question (default: the run's eval.shots)")
+    e.add_argument('--shots', type=_count(0), help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
     cp = sub.add_parser('compare', help='is run B better than run A? paired test on the benchmark items both scored')
@@ -46,7 +57,7 @@ def _parser():
     q.add_argument('questions', nargs='*', help='questions, each in quotes')
     q.add_argument('--file', help='text file with one question per line (- for standard input)')
     q.add_argument('--no-base', action='store_true', help="only the tuned model's answers (faster)")
-    q.add_argument('--max-new-tokens', type=int, default=256, help='answer length cap in tokens (default 256)')
+    q.add_argument('--max-new-tokens', type=_count(1), default=256, help='answer length cap in tokens (default 256)')
     q.add_argument('--model', help='its base model reference (default: the one it was trained on)')
     x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
     x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
@@ -62,6 +73,8 @@ def _parser():
     from medtune.hub import PUSH_KINDS
     u.add_argument('--kind', default='adapter', choices=PUSH_KINDS, help='what to push (default adapter; merged and gguf need `medtune export` first)')
     u.add_argument('--public', action='store_true', help='make a repo created now public (default private)')
+    r = sub.add_parser('report', help='write report.md and the plots of a run again from its report.json')
+    r.add_argument('run', help='run directory (or an evaluation\'s --out folder)')
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
     dc = sub.add_parser('data', help='data tools').add_subparsers(dest='data_cmd', required=True).add_parser(
         'check', help='validation report of data files: errors with file:line, duplicates, answer balance, token lengths')
@@ -127,7 +140,8 @@ def _eval(a)->dict:
     "`medtune eval`: base vs tuned for --adapter, or --model alone."
     from medtune import workflow
     from medtune.core import ConfigError
-    bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
+    bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks is not None else None
+    if bench == []: raise ConfigError(f"--benchmarks {a.benchmarks!r} names no benchmark; give e.g. --benchmarks medqa,pubmedqa")
     if a.adapter:
         if a.load_in_4bit: raise ConfigError("--load-in-4bit is for a model evaluated alone; with --adapter the precision the adapter was trained with is used")
         return workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size, a.method, a.shots)
@@ -161,9 +175,7 @@ def _questions(a)->list:
 def _ask(a)->int:
     "`medtune ask`: load the adapter once, print each question with the base and tuned answers."
     from medtune.workflow import load_tuned, ask, format_answers
-    from medtune.core import ConfigError
     qs = _questions(a)  # before any weights load
-    if a.max_new_tokens < 1: raise ConfigError(f"--max-new-tokens {a.max_new_tokens}: give a positive number of tokens")
     print(format_answers(ask(load_tuned(a.adapter, a.model), qs, base=not a.no_base, max_new_tokens=a.max_new_tokens)))
     return 0
 
@@ -195,6 +207,9 @@ def _dispatch(a):
     if a.cmd == 'ask': return _ask(a)
     if a.cmd == 'push': return _push(a)
     if a.cmd == 'compare': return _compare(a)
+    if a.cmd == 'report':
+        from medtune.report import rebuild_report
+        print(f"medtune: wrote {rebuild_report(a.run)} and the plots again"); return 0
     from medtune import workflow
     from medtune.config import make_config, load_config
     if a.cmd == 'demo': r = workflow.run(make_config('cpu-demo'), out=a.out)
@@ -219,5 +234,7 @@ def main(argv=None): # arguments (default sys.argv[1:])
     if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # no forking in `data check`: let the tokenizer use every core
     try: return _dispatch(a)
     except MedtuneError as e:
-        print(f'medtune: error: {e}', file=sys.stderr)
+        print(f"medtune: {'stopped' if e.exit_code == 130 else 'error'}: {e}", file=sys.stderr)
         return e.exit_code
+    except KeyboardInterrupt:  # before a run began (loading libraries): nothing to keep
+        print('medtune: stopped (Ctrl-C)', file=sys.stderr); return 130

@@ -14,13 +14,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .core import ConfigError, atomic_write_text
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'PADDING_FREE_NEEDS_UNSLOTH', 'PRESETS', 'ModelConfig',
+__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'PADDING_FREE_NEEDS_UNSLOTH', 'PRESETS', 'SECTIONS', 'ModelConfig',
            'LoraConfig', 'DataConfig', 'TrainConfig', 'EvalConfig', 'OutputConfig', 'Config', 'env_overrides',
            'make_config', 'load_config', 'save_config']
 
 # %% ../nbs/01_config.ipynb #c005
 class _Section(BaseModel):
-    model_config = ConfigDict(extra='forbid', validate_assignment=True)
+    model_config = ConfigDict(extra='forbid', validate_assignment=True, allow_inf_nan=False)
 
 # %% ../nbs/01_config.ipynb #c006
 EMBEDDED_MODEL = 'embedded:smollm2-135m-instruct'
@@ -89,10 +89,17 @@ class TrainConfig(_Section):
     optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
     seed: int = 42 # training seed
 
+# %% ../nbs/01_config.ipynb #c010b
+def _some_benchmark(v:list)->list: # eval.benchmarks
+    "`v` unchanged unless it names no benchmark: an evaluation of nothing would pass every check."
+    if not v: raise ValueError('names no benchmark: list at least one (medqa, pubmedqa, mmlu_medical, medmcqa, '
+                               'or NAME=file.jsonl)')
+    return v
+
 # %% ../nbs/01_config.ipynb #c011
 class EvalConfig(_Section):
     "Base-vs-tuned evaluation after training."
-    benchmarks: list[str] = Field(default_factory=lambda: ['medqa', 'pubmedqa']) # names, or NAME=path.jsonl for your own MCQ file
+    benchmarks: Annotated[list[str], AfterValidator(_some_benchmark)] = Field(default_factory=lambda: ['medqa', 'pubmedqa']) # names, or NAME=path.jsonl for your own MCQ file
     n: int | None = Field(100, ge=1) # items per benchmark (seeded sample); None = all
     batch_size: int = Field(8, ge=1, le=1024) # questions scored per forward pass
     generations: int = Field(2, ge=0, le=100) # side-by-side base/tuned answers to show in report.md
@@ -156,26 +163,43 @@ def _merge(base:dict, over:dict)->dict:
     return out
 
 # %% ../nbs/01_config.ipynb #c020
-def env_overrides(environ=None, # mapping to read (default: os.environ)
-                  prefix='MEDTUNE_'): # variable prefix
-    "Nested overrides from `MEDTUNE_SECTION__FIELD=value` variables, values parsed as YAML."
+SECTIONS = tuple(k for k in Config.model_fields if k != 'preset')  # what a MEDTUNE_SECTION__FIELD variable can set
+
+def _env_items(environ=None, # mapping to read (default: os.environ)
+               prefix='MEDTUNE_')->list: # variable prefix
+    "(variable, section, field, value) of each `MEDTUNE_SECTION__FIELD=value` variable, the value parsed as YAML."
     environ = os.environ if environ is None else environ
-    out = {}
+    out = []
     for k, v in environ.items():
         if not k.startswith(prefix) or '__' not in k: continue
         sect, _, field = k[len(prefix):].lower().partition('__')
+        if sect not in SECTIONS:
+            raise ConfigError(f"environment variable {k}: {sect!r} is not a config section; use MEDTUNE_SECTION__FIELD "
+                              f"with SECTION one of {', '.join(s.upper() for s in SECTIONS)} (or unset it)")
         try: val = yaml.safe_load(v)
         except yaml.YAMLError: val = v
-        out.setdefault(sect, {})[field] = val
+        out.append((k, sect, field, val))
+    return out
+
+# %% ../nbs/01_config.ipynb #c020b
+def env_overrides(environ=None, # mapping to read (default: os.environ)
+                  prefix='MEDTUNE_'): # variable prefix
+    "Nested overrides from `MEDTUNE_SECTION__FIELD=value` variables, values parsed as YAML."
+    out = {}
+    for _, sect, field, val in _env_items(environ, prefix): out.setdefault(sect, {})[field] = val
     return out
 
 # %% ../nbs/01_config.ipynb #c022
-def _describe(err:dict)->str:
-    "One readable line for one pydantic error: field (a list item as field[i]), value, what is allowed."
+def _describe(err:dict, # one of pydantic's ValidationError.errors()
+              names:dict|None=None)->str: # (section, field) -> the environment variable that set it
+    "One readable line for one pydantic error: field (a list item as field[i]), value, what is allowed; and its variable."
     loc = ''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc']).lstrip('.')
+    var = (names or {}).get(tuple(err['loc'][:2]))
+    pre = f"environment variable {var}: " if var else ''
     if err['type'] == 'extra_forbidden':
-        return f"{loc}: unknown field (check the spelling; see `medtune.config` for the allowed fields)"
-    return f"{loc} = {err.get('input')!r}: {err['msg'].removeprefix('Value error, ')}"
+        return f"{pre}{loc}: unknown field (check the spelling; see `medtune.config` for the allowed fields)"
+    msg = 'not a finite number' if err['type'] == 'finite_number' else err['msg'].removeprefix('Value error, ')
+    return f"{pre}{loc} = {err.get('input')!r}: {msg}"
 
 # %% ../nbs/01_config.ipynb #c023
 def make_config(preset:str|None=None, # name in PRESETS
@@ -184,17 +208,23 @@ def make_config(preset:str|None=None, # name in PRESETS
                 environ=None, # environment to read MEDTUNE_* overrides from (default os.environ)
                 source:str='config')->Config: # where `data` came from, for error messages
     "Validated `Config` from a preset, a config dict, environment variables and overrides."
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
     data = dict(data or {})
-    if not isinstance(data, dict): raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
+    if bad := [k for k in data if not isinstance(k, str)]:
+        raise ConfigError(f"{source}: top-level key {bad[0]!r} is not a section name; use preset, {', '.join(SECTIONS)}")
     preset = preset or data.pop('preset', None)
     data.pop('preset', None)
     if preset is not None and preset not in PRESETS:
         raise ConfigError(f"{source}: preset = {preset!r} is unknown; choose one of: {', '.join(PRESETS)}")
+    env = _env_items(environ)
+    names = {(s, f): k for k, s, f, _ in env}
     merged = _merge(_merge(_merge(PRESETS.get(preset, {}), data), env_overrides(environ)), overrides or {})
-    try: return Config(preset=preset, **merged)
+    try: return Config.model_validate({**merged, 'preset': preset})
     except ValidationError as e:
-        lines = [_describe(x) for x in e.errors()]
-        raise ConfigError(f"{source}: invalid config\n  " + '\n  '.join(lines)) from None
+        lines = [_describe(x, names) for x in e.errors()]
+        where = 'the environment' if all(l.startswith('environment variable') for l in lines) else source
+        raise ConfigError(f"{where}: invalid config\n  " + '\n  '.join(lines)) from None
 
 # %% ../nbs/01_config.ipynb #c026
 def load_config(path, # YAML file
@@ -204,13 +234,16 @@ def load_config(path, # YAML file
     "Read and validate a YAML config file."
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"config file {path} not found: pass the path of a YAML file (see `medtune.config`)")
-    try: data = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
+    try: data = yaml.safe_load(path.read_text(encoding='utf-8'))
     except yaml.YAMLError as e:
         mark = getattr(e, 'problem_mark', None)
         where = f"{path}:{mark.line+1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
     except UnicodeDecodeError as e: raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    if not isinstance(data, dict): raise ConfigError(f"{path}: expected a mapping of sections (model:, lora:, ...), got {type(data).__name__}")
+    if not data and preset is None:  # an empty file would start a full default run without a word
+        raise ConfigError(f"{path}: the config is empty: name at least a preset or model.name (e.g. preset: cpu-demo)")
+    if not isinstance(data or {}, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (model:, lora:, ...), got {type(data).__name__}")
     return make_config(preset, data, overrides, environ, source=str(path))
 
 # %% ../nbs/01_config.ipynb #c027

@@ -6,12 +6,13 @@ Docs: https://medtune.github.io/medtune/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile
+import errno, hashlib, json, os, shutil, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'brief', 'sha256_file',
-           'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir']
+__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'Stopped', 'brief',
+           'disk_full', 'sha256_file', 'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir',
+           'FolderLock']
 
 # %% ../nbs/00_core.ipynb #c005
 class MedtuneError(Exception):
@@ -33,6 +34,10 @@ class IntegrityError(MedtuneError):
 class TrainingError(MedtuneError):
     "Training went wrong in a way a setting can fix (e.g. the loss became NaN): the message says which."
 
+class Stopped(MedtuneError):
+    "The user stopped the run (Ctrl-C): the message says where, and how to continue."
+    exit_code = 130  # as a shell reports a process ended by SIGINT
+
 # %% ../nbs/00_core.ipynb #c006b
 def brief(err, # an exception or a text
           n:int=200)->str: # at most this many characters
@@ -42,6 +47,17 @@ def brief(err, # an exception or a text
     if len(s) <= n: return s
     cut = s[:n - 1].rsplit(' ', 1)[0]
     return (cut if len(cut) > n // 2 else s[:n - 1]) + '…'
+
+# %% ../nbs/00_core.ipynb #c006d
+def disk_full(err:BaseException)->bool:
+    "Whether `err`, or an exception it was raised from, says the disk is full (errno ENOSPC, or the text libraries use)."
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if getattr(err, 'errno', None) == errno.ENOSPC: return True
+        if any(s in str(err) for s in ('No space left on device', 'StorageFull', 'file write failed')): return True
+        err = err.__cause__ or err.__context__
+    return False
 
 # %% ../nbs/00_core.ipynb #c008
 def sha256_file(path, # file to hash
@@ -96,3 +112,50 @@ def publish_dir(tmp, # a completely written folder
     os.replace(tmp, dest)
     if old.exists(): shutil.rmtree(old)
     return dest
+
+# %% ../nbs/00_core.ipynb #c019
+def _try_lock(fd:int)->bool:
+    "Take an exclusive, non-blocking lock on the open file `fd`: False when another open file holds it."
+    try:
+        import fcntl  # imported here: Windows has no fcntl
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:
+        import msvcrt
+        try: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError: return False
+    except OSError as e:
+        return e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)  # e.g. ENOLCK: no locks here, go on
+    return True
+
+# %% ../nbs/00_core.ipynb #c020
+class FolderLock:
+    "Exclusive lock on a folder while this process holds it; a second holder gets a ConfigError naming the first."
+    name = '.medtune.lock'
+    def __init__(self, folder, # an existing folder
+                 what:str='--out'): # how the user named the folder, for the message
+        self.path, self.what, self._fd = Path(folder)/self.name, what, None
+    def acquire(self):
+        "Take the lock, or raise ConfigError saying which process holds it."
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            if not _try_lock(fd):
+                holder = os.read(fd, 300).decode(errors='replace').strip() or 'another process'
+                os.close(fd)
+                raise ConfigError(f"{self.path.parent} is in use by another medtune run ({holder}); "
+                                  f"wait for it to finish, or choose another {self.what}")
+            try: same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError: same = False
+            if same: break
+            os.close(fd)  # its holder removed the file just as we opened it: lock the new one
+        self._fd = fd
+        try: os.ftruncate(fd, 0); os.write(fd, f"process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        except OSError: pass  # a full disk: the lock holds without the note
+        return self
+    def release(self):
+        "Remove the lock file and let go (nothing when not held)."
+        if self._fd is None: return
+        try: self.path.unlink(missing_ok=True)
+        except OSError: pass
+        os.close(self._fd); self._fd = None
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()

@@ -6,7 +6,7 @@ Docs: https://medtune.github.io/medtune/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #c002
 from __future__ import annotations
-import base64, json
+import base64, json, math
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import ConfigError, atomic_write_json, atomic_write_text
@@ -14,8 +14,8 @@ from .train import read_metrics, metrics_figure
 
 # %% auto #0
 __all__ = ['PLOTS', 'report_sides', 'check_report', 'plot_loss', 'plot_accuracy', 'plot_reliability', 'data_checks_markdown',
-           'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'report_markdown', 'write_report',
-           'ReportView', 'show_report', 'compare_runs', 'format_comparison']
+           'freetext_markdown', 'refusal_markdown', 'benchmarks_markdown', 'training_markdown', 'report_markdown',
+           'write_report', 'rebuild_report', 'ReportView', 'show_report', 'compare_runs', 'format_comparison']
 
 # %% ../nbs/10_report.ipynb #c004s
 def report_sides(r:dict)->tuple:
@@ -167,34 +167,70 @@ def benchmarks_markdown(r:dict)->list:
                 'ECE is the expected calibration error of the option probabilities (reliability.png). '
                 'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
 
+# %% ../nbs/10_report.ipynb #c014t
+def _fact(v, fmt:str='', unit:str='')->str:
+    "A recorded value as text (with its unit); 'not recorded' when it is missing (None or NaN), never formatted as a number."
+    if v is None or (isinstance(v, float) and math.isnan(v)): return 'not recorded'
+    return format(v, fmt) + unit
+
+# %% ../nbs/10_report.ipynb #c014u
+def training_markdown(t:dict|None)->list: # report.json's training (or an adapter's medtune.json training)
+    "report.md lines on training: the facts the run recorded, each missing one said to be missing."
+    if not t: return []
+    L = ['## Training', '', f"- steps: {_fact(t.get('global_step'))}; training loss over the run "
+         f"{_fact(t.get('train_loss'), '.3f')} (first logged {_fact(t.get('first_loss'), '.3f')}, "
+         f"last {_fact(t.get('last_loss'), '.3f')})",
+         f"- examples: {_fact(t.get('examples'))} (data fingerprint `{_fact(t.get('data_fingerprint'))[:16]}`)",
+         f"- runtime: {_fact(t.get('train_runtime'), '.0f', ' s')}"]
+    if t.get('processes', 1) > 1:
+        L[-1] += f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step"
+    if t.get('resumed_from'): L.append(f"- resumed from {Path(t['resumed_from']).name}")
+    if t.get('padding'): L.append(f"- {t['padding']['reason']}")
+    return L + ['']
+
 # %% ../nbs/10_report.ipynb #c014c
 def report_markdown(r:dict)->str:
     "The human-readable report of a run (or of a base-only evaluation)."
     L = [f"# medtune report: {r['model']}", '']
     if r.get('run'): L += [f"Run: `{r['run']}`", '']
-    if t := r.get('training'):
-        L += ['## Training', '', f"- steps: {t.get('global_step')}, first loss {t.get('first_loss', float('nan')):.3f} → last loss {t.get('last_loss', float('nan')):.3f}",
-              f"- examples: {t.get('examples')} (data fingerprint `{str(t.get('data_fingerprint'))[:16]}`)",
-              f"- runtime: {t.get('train_runtime', 0):.0f} s" + (f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step" if t.get('processes', 1) > 1 else ''),
-              *([f"- {t['padding']['reason']}"] if t.get('padding') else []), '']
-    L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal')) + data_checks_markdown(r)
+    L += training_markdown(r.get('training'))
+    L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal'))
+    L += data_checks_markdown(r)
     if g := r.get('generations'):
         L += ['## Side-by-side answers' if any('tuned' in x for x in g) else '## Sample answers', '']
-        for x in g: L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else []) + [f"- **{s}:** {x[s]}" for s in ('base', 'tuned') if s in x] + ['']
+        for x in g:
+            L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else [])
+            L += [f"- **{s}:** {x[s]}" for s in ('base', 'tuned') if s in x] + ['']
     return '\n'.join(L)
 
 # %% ../nbs/10_report.ipynb #c015
 def write_report(run_dir, # run directory
                  report:dict)->dict: # report content (check_report schema)
-    "Write report.json, report.md, loss.png and accuracy.png into `run_dir`."
+    "Write report.json (first: the facts), then report.md and the plots (loss.png, accuracy.png, reliability.png)."
     run_dir = Path(run_dir)
     check_report(report)
-    if (run_dir/'metrics.jsonl').exists(): plot_loss(run_dir/'metrics.jsonl', run_dir/'loss.png')
-    plot_accuracy(report, run_dir/'accuracy.png')
-    if any('reliability' in b['base'] for b in report['benchmarks'].values()): plot_reliability(report, run_dir/'reliability.png')
-    atomic_write_text(run_dir/'report.md', report_markdown(report))
     atomic_write_json(run_dir/'report.json', report)
+    atomic_write_text(run_dir/'report.md', report_markdown(report))
+    if read_metrics(run_dir/'metrics.jsonl'): plot_loss(run_dir/'metrics.jsonl', run_dir/'loss.png')
+    plot_accuracy(report, run_dir/'accuracy.png')
+    if any('reliability' in b['base'] for b in report['benchmarks'].values()):
+        plot_reliability(report, run_dir/'reliability.png')
     return report
+
+# %% ../nbs/10_report.ipynb #c016e
+def rebuild_report(run)->Path: # a run directory (or an evaluation's --out folder) holding report.json
+    "Write report.md and the plots of a run again from its report.json and metrics.jsonl; returns report.md's path."
+    run = Path(run)
+    if run.is_file(): run = run.parent
+    f = run/'report.json'
+    if not f.is_file():
+        raise ConfigError(f"{run}: no report.json here; pass a run directory whose evaluation finished "
+                          "(medtune train --resume finishes an interrupted one)")
+    try: r = json.loads(f.read_text())
+    except ValueError as e: raise ConfigError(f"{f}: not valid JSON ({e}); the run's report cannot be rebuilt") from None
+    try: write_report(run, r)
+    except ValueError as e: raise ConfigError(f"{f}: {e}") from None
+    return run/'report.md'
 
 # %% ../nbs/10_report.ipynb #c903
 PLOTS = ('loss', 'accuracy', 'reliability')  # the PNGs a run may hold, in display order

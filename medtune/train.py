@@ -8,14 +8,15 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 from __future__ import annotations
 import json, math, time
 from pathlib import Path
-from .core import TrainingError
+from .core import Stopped, TrainingError, atomic_write_text, brief, disk_full
 from .config import TrainConfig
 from .env import choose_padding_free
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['MetricsLogger', 'read_metrics', 'TrainingGuard', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot',
-           'sft_config', 'batch_choice', 'make_trainer', 'last_checkpoint', 'train']
+__all__ = ['MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard', 'StepLog', 'metrics_figure',
+           'figure_png', 'in_notebook', 'LivePlot', 'sft_config', 'batch_choice', 'make_trainer', 'last_checkpoint',
+           'remove_partial_checkpoints', 'train']
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
@@ -34,15 +35,17 @@ from transformers import TrainerCallback
 class MetricsLogger(TrainerCallback):
     "Append a JSON line per log event to `path` (training loss, lr, tokens/s, memory)."
     def __init__(self, path): # metrics.jsonl
-        self.path, self._t, self._tok, self._dev, self._hook = Path(path), None, 0, 0, None
+        self.path, self._t, self._tok, self._dev, self._hook, self._base = Path(path), None, 0, 0, None, 0
     def _count(self, module, args, kwargs):
         if not module.training: return
         mask, ids = kwargs.get('attention_mask'), kwargs.get('input_ids', args[0] if args else None)
         if mask is not None: self._dev = self._dev + mask.sum()  # stays on the device: no synchronisation here
         elif ids is not None: self._dev = self._dev + ids.numel()
     def on_train_begin(self, args, state, control, model=None, **kw):
-        self._t, self._tok, self._dev = time.perf_counter(), 0, 0
-        if model is not None and self._hook is None: self._hook = model.register_forward_pre_hook(self._count, with_kwargs=True)
+        done = [r['tokens'] for r in read_metrics(self.path) if 'tokens' in r]
+        self._t, self._tok, self._dev, self._base = time.perf_counter(), 0, 0, (done[-1] if done else 0)  # resumed: count on
+        if model is not None and self._hook is None:
+            self._hook = model.register_forward_pre_hook(self._count, with_kwargs=True)
     def on_train_end(self, args, state, control, **kw):
         if self._hook is not None: self._hook.remove(); self._hook = None
     def on_log(self, args, state, control, logs=None, **kw):
@@ -54,7 +57,7 @@ class MetricsLogger(TrainerCallback):
         now, tok = time.perf_counter(), _all_processes(self._dev)
         if not getattr(state, 'is_world_process_zero', True): return  # one writer in a multi-process run
         if 'loss' in rec and self._t is not None and now > self._t:
-            rec['tokens'], rec['tokens_per_s'] = tok, round((tok - self._tok) / (now - self._t), 1)
+            rec['tokens'], rec['tokens_per_s'] = self._base + tok, round((tok - self._tok) / (now - self._t), 1)
             self._t, self._tok = now, tok
         rec.update(memory_snapshot(), time=round(time.time(), 3))
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +73,31 @@ def read_metrics(path)->list:
         try: out.append(json.loads(line))
         except json.JSONDecodeError: pass
     return out
+
+# %% ../nbs/07_train.ipynb #c006n
+def run_loss(records:list)->float|None: # from read_metrics
+    "Mean training loss over every step the records cover (each loss line weighted by its steps); None without any."
+    tot = steps = prev = 0
+    for r in records:
+        if 'loss' not in r or r['step'] <= prev: continue
+        tot, steps, prev = tot + r['loss'] * (r['step'] - prev), steps + r['step'] - prev, r['step']
+    return tot / steps if steps else None
+
+# %% ../nbs/07_train.ipynb #c006q
+def _line_step(line:str)->float:
+    "The step of a metrics line (an unreadable or step-less line counts as after every step)."
+    try: return json.loads(line).get('step', math.inf)
+    except (json.JSONDecodeError, AttributeError): return math.inf
+
+# %% ../nbs/07_train.ipynb #c006p
+def truncate_metrics(path, # metrics.jsonl
+                     step:int): # keep the lines of this step and before (0: none)
+    "Cut a metrics file back to `step`, as a resume from that step's checkpoint needs (atomically; nothing when absent)."
+    p = Path(path)
+    if not p.exists(): return
+    keep = [l for l in p.read_text().splitlines(keepends=True) if _line_step(l) <= step]
+    if keep: atomic_write_text(p, ''.join(keep))
+    else: p.unlink()
 
 # %% ../nbs/07_train.ipynb #g001
 def _finite_trainable(model)->bool:
@@ -96,6 +124,12 @@ class TrainingGuard(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kw):
         if control.should_save and model is not None and not _finite_trainable(model):
             return self._stop(state, control, 'the LoRA weights became NaN or infinite')
+
+# %% ../nbs/07_train.ipynb #g005
+class StepLog(TrainerCallback):
+    "Log (the loss since the last line) at every checkpoint and at the last step, besides every `logging_steps`."
+    def on_step_end(self, args, state, control, **kw):
+        if control.should_save or control.should_training_stop: control.should_log = True
 
 # %% ../nbs/07_train.ipynb #l001
 def metrics_figure(records:list): # from read_metrics
@@ -139,7 +173,7 @@ class LivePlot(TrainerCallback):
     def __init__(self, path, # metrics.jsonl (MetricsLogger writes it; put this callback after it)
                  every:float=2.0, # seconds between redraws
                  show=None): # callable(png bytes) (default: one IPython display that is updated)
-        self.path, self.every, self.show, self._h, self._t, self.n = Path(path), every, show, None, 0., 0
+        self.path, self.every, self.show, self._h, self._t, self.n = Path(path), every, show, None, None, 0
     def _draw(self):
         png = figure_png(metrics_figure(read_metrics(self.path)))
         self._t, self.n = time.perf_counter(), self.n + 1
@@ -148,7 +182,8 @@ class LivePlot(TrainerCallback):
         if self._h is None: self._h = display(Image(png), display_id=True)
         else: self._h.update(Image(png))
     def on_log(self, args, state, control, **kw):
-        if state.is_world_process_zero and time.perf_counter() - self._t >= self.every: self._draw()
+        due = self._t is None or time.perf_counter() - self._t >= self.every  # the first line always draws
+        if state.is_world_process_zero and due: self._draw()
     def on_train_end(self, args, state, control, **kw):
         if state.is_world_process_zero and self.n: self._draw()
 
@@ -212,18 +247,35 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
     args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth', padding_free=pf)
     tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
                     eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(),
+                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(), StepLog(),
                                *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
     tr.medtune_padding = batch_choice(pf, why, getattr(tr, 'padding_free', tr.args.padding_free))  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
     return tr
 
 # %% ../nbs/07_train.ipynb #c012
+def _complete(ckpt:Path)->bool:
+    "Whether a checkpoint folder was written to the end: its trainer_state.json, written last, is whole."
+    try: return isinstance(json.loads((ckpt/'trainer_state.json').read_text()).get('global_step'), int)
+    except (OSError, ValueError, AttributeError): return False
+
+def _checkpoints(run_dir)->list:
+    "The run's checkpoint folders, oldest first."
+    ps = [p for p in (Path(run_dir)/'checkpoints').glob('checkpoint-*') if p.name.split('-')[-1].isdigit()]
+    return sorted(ps, key=lambda p: int(p.name.split('-')[-1]))
+
 def last_checkpoint(run_dir)->str|None:
-    "The newest complete checkpoint of a run (one whose trainer_state.json, written last, exists), or None."
-    done = [p for p in (Path(run_dir)/'checkpoints').glob('checkpoint-*')
-            if p.name.split('-')[-1].isdigit() and (p/'trainer_state.json').is_file()]
-    return str(max(done, key=lambda p: int(p.name.split('-')[-1]))) if done else None
+    "The newest complete checkpoint of a run, or None."
+    done = [p for p in _checkpoints(run_dir) if _complete(p)]
+    return str(done[-1]) if done else None
+
+# %% ../nbs/07_train.ipynb #c012p
+def remove_partial_checkpoints(run_dir)->list:
+    "Delete checkpoint folders a crash, a full disk or Ctrl-C cut short; returns their names."
+    import shutil
+    cut = [p for p in _checkpoints(run_dir) if not _complete(p)]
+    for p in cut: shutil.rmtree(p, ignore_errors=True)
+    return [p.name for p in cut]
 
 # %% ../nbs/07_train.ipynb #c012d
 def _diverged(args, # the Trainer's arguments
@@ -236,11 +288,53 @@ def _diverged(args, # the Trainer's arguments
             f"Lower train.lr (now {args.learning_rate:g}), check the data (medtune data check CONFIG), and start a new run (another --out).{fp16}")
 
 # %% ../nbs/07_train.ipynb #c013
+def _ckpt_step(ckpt:str|None)->int:
+    "The global step a checkpoint was saved at (0 for none)."
+    return json.loads((Path(ckpt)/'trainer_state.json').read_text())['global_step'] if ckpt else 0
+
+# %% ../nbs/07_train.ipynb #c013b
+def _kept(run_dir)->str:
+    "What a stopped run keeps, and how to go on from it."
+    ck = last_checkpoint(run_dir)
+    if ck: return f"{Path(ck).name} is kept: run the same command with --resume to continue from step {_ckpt_step(ck)}"
+    return "no checkpoint had been saved yet: --resume starts the training again from step 0"
+
+# %% ../nbs/07_train.ipynb #c013c
+def _interrupted(trainer, run_dir:Path, err:BaseException):
+    "The MedtuneError for training ended by Ctrl-C or a full disk (partial checkpoints removed); None for other errors."
+    full = disk_full(err)
+    if not (full or isinstance(err, KeyboardInterrupt)): return None
+    cut = remove_partial_checkpoints(run_dir)
+    step = trainer.state.global_step
+    gone = f" (the partial {', '.join(cut)} was removed)" if cut else ''
+    if not full: return Stopped(f"stopped at step {step}{gone}; {_kept(run_dir)}")
+    import shutil
+    free = shutil.disk_usage(run_dir).free / 2**20
+    return TrainingError(f"disk full at step {step}: {run_dir} has {free:.0f} MiB free{gone}. {_kept(run_dir)} "
+                         f"once there is space (a checkpoint needs about {_ckpt_mib(run_dir)} MiB)")
+
+# %% ../nbs/07_train.ipynb #c013d
+def _ckpt_mib(run_dir)->str:
+    "The size of the run's newest complete checkpoint in MiB, as text ('?' without one)."
+    ck = last_checkpoint(run_dir)
+    if not ck: return '?'
+    return f"{sum(f.stat().st_size for f in Path(ck).rglob('*') if f.is_file()) / 2**20:.0f}"
+
+# %% ../nbs/07_train.ipynb #c013e
 def train(trainer, # from make_trainer
           resume:bool=True)->dict: # continue from the run's last checkpoint if there is one
-    "Run training (resuming when possible); returns the train summary (loss, steps, runtime)."
-    ckpt = last_checkpoint(Path(trainer.args.output_dir).parent) if resume else None
-    out = trainer.train(resume_from_checkpoint=ckpt)
+    "Run training (resuming when possible); returns the train summary (loss over all steps, steps, runtime)."
+    run_dir = Path(trainer.args.output_dir).parent
+    ckpt = last_checkpoint(run_dir) if resume else None
+    if trainer.is_world_process_zero():
+        remove_partial_checkpoints(run_dir)
+        truncate_metrics(run_dir/'metrics.jsonl', _ckpt_step(ckpt))  # each step once: cut back to the checkpoint's
+    try: out = trainer.train(resume_from_checkpoint=ckpt)
+    except BaseException as e:
+        if (err := _interrupted(trainer, run_dir, e)) is not None: raise err from None
+        raise
     bad = getattr(getattr(trainer, 'medtune_guard', None), 'bad', None)
-    if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(Path(trainer.args.output_dir).parent)))
-    return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss, 'resumed_from': ckpt}
+    if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(run_dir)))
+    loss = run_loss(read_metrics(run_dir/'metrics.jsonl')) if trainer.is_world_process_zero() else None
+    return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss if loss is None else loss,
+            'resumed_from': ckpt}

@@ -6,11 +6,13 @@ Docs: https://medtune.github.io/medtune/workflow.html.md"""
 
 # %% ../nbs/11_workflow.ipynb #c002
 from __future__ import annotations
-import json, re, shutil, time
+import json, re, shutil, sys, time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import ConfigError, MedtuneError, atomic_write_json, atomic_write_text
+from .core import (ConfigError, MedtuneError, Stopped, FolderLock, atomic_write_json, atomic_write_text,
+                          brief, disk_full)
 from .config import Config, save_config
 from .env import env_report, choose_padding_free, dist_info, check_launch
 from .memory import memory_snapshot, free_memory
@@ -20,7 +22,8 @@ from .model import ResolvedModel, resolve_model
 
 # %% auto #0
 __all__ = ['NOT_ADVICE', 'default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage',
-           'export_stage', 'run', 'evaluate_adapter', 'evaluate_base', 'Tuned', 'load_tuned', 'ask', 'format_answers']
+           'export_stage', 'run_folder', 'run', 'evaluate_adapter', 'evaluate_base', 'Tuned', 'load_tuned', 'ask',
+           'format_answers']
 
 # %% ../nbs/11_workflow.ipynb #c005
 def default_run_dir(cfg:Config)->Path:
@@ -151,7 +154,7 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
     state.begin('save')
     meta = dict(medtune_format=1, base_model=p.model.ref, base_model_resolved=dict(kind=p.model.kind, note=p.model.note),
                 config=p.cfg.model_dump(mode='json'), versions=_versions(p.env), data_fingerprint=summary['data_fingerprint'],
-                data_sources=p.cfg.data.train, training=dict(global_step=summary['global_step'], train_loss=summary['train_loss']))
+                data_sources=p.cfg.data.train, training=summary)  # eval --adapter and a resume report it from here
     from medtune.freetext import question_key
     keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))  # so a later evaluation leaves them out
     save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys})
@@ -162,7 +165,6 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
     "Score base vs tuned (or a model without an adapter alone) on every benchmark, compare free-text answers and refusals, add side-by-side answers, write the report."
     from medtune.evaluate import compare, side_by_side, describe_method
     from medtune.freetext import compare_freetext, refusal_probe, load_probes
-    from medtune.report import write_report
     state.begin('evaluate')
     if p.env['backend'] == 'unsloth':
         from unsloth import FastLanguageModel
@@ -181,7 +183,20 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
                   model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note), backend=p.env['backend'],
                   precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed, memory_plan=p.plan,
                   training=training, generations=gens, freetext=ft, refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
-    return write_report(run_dir, report)
+    state.begin('report')
+    _write_report(run_dir, report)
+    state.end()
+    return report
+
+# %% ../nbs/11_workflow.ipynb #c017r
+def _write_report(run_dir:Path, report:dict):
+    "write_report; when report.md or a plot fails after report.json is written, a MedtuneError saying how to rebuild them."
+    from medtune.report import write_report
+    try: write_report(run_dir, report)
+    except Exception as e:
+        if disk_full(e) or not (run_dir/'report.json').is_file(): raise
+        raise MedtuneError(f"writing report.md failed ({type(e).__name__}: {brief(e)}); every result is saved in "
+                           f"{run_dir/'report.json'}: write report.md and the plots again with `medtune report {run_dir}`") from e
 
 # %% ../nbs/11_workflow.ipynb #c017x
 def export_stage(cfg:Config, run_dir:Path, state:RunState)->dict:
@@ -201,16 +216,98 @@ def _keep(run_dir:Path)->bool:
     return (run_dir/'adapter').is_dir() or any((run_dir/'checkpoints').glob('checkpoint-*'))
 
 # %% ../nbs/11_workflow.ipynb #c019c
-def _check_run_dir(cfg:Config, run_dir:Path, resume:bool):
-    "ConfigError unless `run_dir` is new or empty, or (with `resume`) holds a run of this very config."
-    if run_dir.exists() and any(run_dir.iterdir()) and not resume:
-        raise ConfigError(f"output directory {run_dir} already exists and is not empty; choose another --out, or pass --resume to continue it")
-    if resume and (run_dir/'config.yaml').exists():
+def _new_top(path:Path, flag:str)->Path|None:
+    "The highest folder that creating `path` makes (None: it exists); ConfigError when it or a parent is a file."
+    top = None
+    for q in [path, *path.parents]:
+        if q.is_dir(): return top
+        if q.exists() or q.is_symlink():
+            raise ConfigError(f"{flag} {path}: {q} is a file, not a folder; choose another {flag}")
+        top = q
+    return top
+
+# %% ../nbs/11_workflow.ipynb #c019d
+@contextmanager
+def run_folder(path, # the run directory, or an evaluation's output folder
+               resume:bool=False, # it may hold a run to continue (else it must be new or empty)
+               flag:str='--out', # how the user named it, for messages
+               resumable:bool=True): # say that --resume continues a non-empty one
+    "Create (or reopen) `path` and hold its lock while the block runs; on failure remove what was made unless it keeps work."
+    path = Path(path)
+    top = _new_top(path, flag)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{flag} {path}: cannot create this folder ({brief(e)}); choose another {flag}") from None
+    lock = FolderLock(path, flag)
+    try:
+        lock.acquire()
+        if not resume and any(f.name != FolderLock.name for f in path.iterdir()):
+            raise ConfigError(f"output directory {path} already exists and is not empty; choose another {flag}"
+                              + (", or pass --resume to continue it" if resumable else ''))
+        yield path
+    except BaseException:
+        lock.release()
+        if top is not None and not _keep(path): shutil.rmtree(top, ignore_errors=True)
+        raise
+    finally: lock.release()
+
+# %% ../nbs/11_workflow.ipynb #c019f
+def _check_resume(cfg:Config, run_dir:Path):
+    "ConfigError unless the run in `run_dir` (if it has started) was given this very config."
+    if (run_dir/'config.yaml').exists():
         from medtune.config import load_config
         if load_config(run_dir/'config.yaml', environ={}).model_dump() != cfg.model_dump():
             raise ConfigError(f"{run_dir}/config.yaml differs from the config given; resume with the same config")
 
+# %% ../nbs/11_workflow.ipynb #c019g
+def _read_json(f:Path)->dict|None:
+    "A JSON file's content, or None when it is missing or unreadable."
+    try: return json.loads(f.read_text())
+    except (OSError, ValueError): return None
+
+# %% ../nbs/11_workflow.ipynb #c019i
+def _finished(run_dir:Path)->dict|None:
+    "The report of a run that is done (state.json says so and report.json is there), else None."
+    st, rep = _read_json(run_dir/'state.json'), _read_json(run_dir/'report.json')
+    return rep if (st or {}).get('status') == 'done' and rep else None
+
+# %% ../nbs/11_workflow.ipynb #c019j
+def _resume_hint(run_dir:Path)->str:
+    "What a stopped or failed run keeps, and how to go on from it."
+    from medtune.train import last_checkpoint, _kept
+    if (run_dir/'adapter'/'manifest.json').is_file():
+        return "the trained adapter is saved: run the same command with --resume to evaluate it"
+    return _kept(run_dir) if last_checkpoint(run_dir) else "nothing was kept"
+
+# %% ../nbs/11_workflow.ipynb #c019k
+def _stage_error(e:BaseException, state:RunState, run_dir:Path)->MedtuneError|None:
+    "A clear error for Ctrl-C or a full disk in any stage (training says more itself); None for anything else."
+    if isinstance(e, MedtuneError) or not (isinstance(e, KeyboardInterrupt) or disk_full(e)): return None
+    stage = state.d.get('stage') or 'preparation'
+    if isinstance(e, KeyboardInterrupt): return Stopped(f"stopped during {stage}; {_resume_hint(run_dir)}")
+    free = shutil.disk_usage(run_dir).free / 2**20 if run_dir.exists() else float('nan')
+    return MedtuneError(f"disk full during {stage}: {run_dir} has {free:.0f} MiB free. Free some space; "
+                        f"{_resume_hint(run_dir)}")
+
+# %% ../nbs/11_workflow.ipynb #c019l
+def _record_end(state:RunState, err:BaseException):
+    "Mark the run stopped or failed in state.json; if that cannot be written (a full disk), say so."
+    status = 'stopped' if isinstance(err, (Stopped, KeyboardInterrupt)) else 'failed'
+    try: state.finish(status, str(err) if isinstance(err, MedtuneError) else f'{type(err).__name__}: {err}')
+    except OSError as e: print(f"medtune: could not record the run as {status} in {state.path} ({brief(e)})", file=sys.stderr)
+
 # %% ../nbs/11_workflow.ipynb #c020
+def _tuned_stage(p:Prepared, run_dir:Path, state:RunState)->tuple:
+    "(model, tokenizer, training summary) of a run whose training finished before: its saved adapter on the base."
+    from medtune.persist import read_adapter_meta
+    state.begin('load')
+    model, tok = _load_tuned_model(p.model, p.cfg, p.env, run_dir/'adapter')
+    summary = read_adapter_meta(run_dir/'adapter').get('training') or {}
+    _say(f"training finished before (step {summary.get('global_step')}): evaluating the saved adapter")
+    state.end()
+    return model, tok, summary
+
+# %% ../nbs/11_workflow.ipynb #c020r
 def run(cfg:Config, # validated config
         out=None, # run directory (default: output.dir or runs/<tag>-<time>)
         resume:bool=False)->dict|None: # continue an existing run directory from its last checkpoint
@@ -220,27 +317,32 @@ def run(cfg:Config, # validated config
     if d['world_size'] > 1 and not (out or cfg.output.dir):
         raise ConfigError(f"a {d['world_size']}-process launch needs one run directory for all processes: pass --out DIR (or set output.dir)")
     run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))
-    if d['rank'] == 0: _check_run_dir(cfg, run_dir, resume)
-    p = prepare(cfg)
+    if resume and (done := _finished(run_dir)) is not None:  # read only: a finished run changes no file
+        _say(f"{run_dir} is finished: nothing to resume (its report: {run_dir/'report.md'})"); return done
     if d['rank'] != 0:  # DDP: this process trains its share of each batch; the first one saves, evaluates and reports
-        train_stage(p, run_dir, RunState(run_dir, write=False)); return None
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    state = RunState(run_dir)
-    try:
-        save_config(cfg, run_dir/'config.yaml')
-        state.save()
-        model, tok, summary = train_stage(p, run_dir, state)
-        save_stage(model, tok, p, run_dir, state, summary)
-        report = eval_stage(model, tok, p, run_dir, state, summary)
-        del model, tok
-        if cfg.output.export: export_stage(cfg, run_dir, state)
-        state.finish('done')
-        return report
-    except BaseException as e:
-        if created and not _keep(run_dir): shutil.rmtree(run_dir, ignore_errors=True)
-        else: state.finish('failed', f'{type(e).__name__}: {e}')
-        raise
+        train_stage(prepare(cfg), run_dir, RunState(run_dir, write=False)); return None
+    with run_folder(run_dir, resume, '--out' if out or not cfg.output.dir else 'output.dir'):
+        if resume: _check_resume(cfg, run_dir)
+        p = prepare(cfg)
+        state = RunState(run_dir)
+        trained = resume and 'save' in state.d['stages'] and (run_dir/'adapter').is_dir()
+        try:
+            save_config(cfg, run_dir/'config.yaml')
+            state.save()
+            if trained: model, tok, summary = _tuned_stage(p, run_dir, state)
+            else:
+                model, tok, summary = train_stage(p, run_dir, state)
+                save_stage(model, tok, p, run_dir, state, summary)
+            report = eval_stage(model, tok, p, run_dir, state, summary)
+            del model, tok
+            if cfg.output.export: export_stage(cfg, run_dir, state)
+            state.finish('done')
+            return report
+        except BaseException as e:
+            err = _stage_error(e, state, run_dir)
+            _record_end(state, err or e)
+            if err is not None: raise err from None
+            raise
 
 # %% ../nbs/11_workflow.ipynb #c019h
 def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval sections)
@@ -276,17 +378,15 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
     from medtune.evaluate import load_benchmarks
     env = env_report(cfg.model.backend, cfg.model.dtype)
     p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
-    if out.exists() and any(out.iterdir()): raise ConfigError(f"output directory {out} already exists and is not empty; choose another --out")
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    state = RunState(out)
-    try:
-        model, tok = _load_tuned_model(p.model, cfg, env, adapter)
-        report = eval_stage(model, tok, p, out, state, training=training)
-        state.finish('done'); return report
-    except BaseException:
-        if created: shutil.rmtree(out, ignore_errors=True)
-        raise
+    with run_folder(out, resumable=False):
+        state = RunState(out)
+        try:
+            model, tok = _load_tuned_model(p.model, cfg, env, adapter)
+            report = eval_stage(model, tok, p, out, state, training=training)
+            state.finish('done'); return report
+        except BaseException as e:
+            if (err := _stage_error(e, state, out)) is not None: raise err from None
+            raise
 
 # %% ../nbs/11_workflow.ipynb #c025g
 def _eval_args(environ=None, # mapping with MEDTUNE_EVAL__FIELD=value overrides ({}: none)
