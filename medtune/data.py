@@ -6,12 +6,12 @@ Docs: https://medtune.github.io/medtune/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #c002
 from __future__ import annotations
-import csv, gzip, hashlib, importlib.util, json, random, re, zlib
+import csv, errno, gzip, hashlib, importlib.util, json, os, random, re, zlib
 from array import array
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from .core import DataError, sha256_json
+from .core import DataError, brief, sha256_json
 
 # %% auto #0
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TASKS', 'FILE_SUFFIXES', 'MAX_LINE_BYTES',
@@ -20,8 +20,8 @@ __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TAS
            'hub_record', 'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section',
            'SkipRecord', 'note_item', 'to_example', 'hub_ref', 'hub_rows', 'source_rows', 'Problems', 'iter_examples',
            'read_source', 'load_examples', 'stream_examples', 'tokenize_examples', 'token_lengths', 'write_examples',
-           'shuffle_options', 'shuffle_examples', 'data_report', 'format_data_report', 'dedupe_examples', 'group_ids',
-           'split_examples', 'split_summary', 'data_fingerprint']
+           'shuffle_options', 'shuffle_examples', 'quantile', 'data_report', 'format_data_report', 'dedupe_examples',
+           'group_ids', 'split_examples', 'split_summary', 'data_fingerprint']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -100,9 +100,10 @@ def _lines(f, limit:int):
 def _read_failure(path:Path, line:int, e:Exception)->DataError:
     "A DataError for a file that cannot be read on (gzip not gzip, cut short, disk error)."
     if path.suffix.lower() == '.gz':
-        what = 'the gzip stream ends early (cut short while copying?)' if isinstance(e, EOFError) else f'not a valid gzip file ({e})'
+        what = ('the gzip stream ends early (cut short while copying?)' if isinstance(e, EOFError)
+                else f'not a valid gzip file ({brief(e)})')
         return DataError(f'{path}:{line}: {what}; re-download or re-compress it')
-    return DataError(f'{path}:{line}: cannot read the file ({type(e).__name__}: {e})')
+    return DataError(f'{path}:{line}: cannot read the file ({type(e).__name__}: {brief(e)})')
 
 # %% ../nbs/04_data.ipynb #c010d
 class DuplicateKeyError(ValueError):
@@ -119,6 +120,23 @@ def _no_duplicate_keys(pairs:list)->dict:
 
 _JSON = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
 
+# %% ../nbs/04_data.ipynb #c010f
+def _json_problem(e:json.JSONDecodeError)->str:
+    "What is wrong with a line of JSON, and where: 'Expecting value at column 5' (some parser texts end in 'at')."
+    return f"invalid JSON ({e.msg.removesuffix(' at')} at column {e.colno})"
+
+# %% ../nbs/04_data.ipynb #c010g
+def _nul_bytes(where:str)->DataError:
+    "The error for a line holding NUL bytes: text files have none."
+    return DataError(f'{where}: the line contains NUL bytes (a binary file, or text saved as UTF-16?); '
+                     're-save it as UTF-8 text, or pass the file it was exported from')
+
+# %% ../nbs/04_data.ipynb #c010h
+def _too_deep(where:str, what:str='the record')->DataError:
+    "The error for JSON nested deeper than the parser's recursion limit."
+    return DataError(f'{where}: {what} is nested too deeply (arrays or objects inside one another, more levels than '
+                     'the JSON parser allows); flatten it or remove it')
+
 # %% ../nbs/04_data.ipynb #c011
 def _jsonl_row(raw:bytes|None, where:str):
     "One JSONL line as a dict, None for a blank line, or a DataError saying what is wrong with it."
@@ -127,11 +145,13 @@ def _jsonl_row(raw:bytes|None, where:str):
     try: line = raw.decode('utf-8')
     except UnicodeDecodeError as e: return DataError(f'{where}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8')
     if not line.strip(): return None
+    if '\x00' in line: return _nul_bytes(where)
     try: row = _JSON.decode(line)
+    except RecursionError: return _too_deep(where)
     except DuplicateKeyError as e: return DataError(f'{where}: key {e} appears twice in one record; keep one')
     except json.JSONDecodeError as e:
         hint = '; a JSON array belongs in a .json file' if line.lstrip().startswith('[') and where.endswith(':1') else ''
-        return DataError(f'{where}: invalid JSON ({e.msg} at column {e.colno}){hint}')
+        return DataError(f'{where}: {_json_problem(e)}{hint}')
     return row if isinstance(row, dict) else DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
 
 # %% ../nbs/04_data.ipynb #c011a
@@ -155,9 +175,10 @@ def _read_json(path:Path):
     except (OSError, EOFError, zlib.error) as e: raise _read_failure(path, 1, e) from None
     except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start + 1} of the file); re-save the file as UTF-8') from None
     except DuplicateKeyError as e: raise DataError(f'{path}: key {e} appears twice in one record; keep one') from None
+    except RecursionError: raise _too_deep(str(path), 'a record') from None
     except json.JSONDecodeError as e:
         hint = '; one JSON object per line is JSONL: name the file .jsonl' if e.msg == 'Extra data' else ''
-        raise DataError(f'{path}:{e.lineno}: invalid JSON ({e.msg} at column {e.colno}){hint}') from None
+        raise DataError(f'{path}:{e.lineno}: {_json_problem(e)}{hint}') from None
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else None
     if items is None: raise DataError(f'{path}: expected a JSON array of records, got {type(data).__name__}')
     for k, row in items:
@@ -172,10 +193,11 @@ def _mmlu_row(path:Path, r:list)->dict:
 
 # %% ../nbs/04_data.ipynb #c013a
 def _csv_lines(f, path:Path):
-    "Decoded lines of a binary CSV file for csv.reader; a DataError names the physical line that is not UTF-8 or too long."
+    "Decoded lines of a CSV file for csv.reader; a DataError names a line that is not UTF-8, too long or has NULs."
     for i, raw in _lines(f, MAX_LINE_BYTES):
         if raw is None: raise DataError(f'{path}:{i}: line longer than {MAX_LINE_BYTES:,} bytes; is this really a CSV file?')
         if i == 1: raw = _check_bom(raw, f'{path}:1')
+        if b'\x00' in raw: raise _nul_bytes(f'{path}:{i}')
         try: yield raw.decode('utf-8')
         except UnicodeDecodeError as e: raise DataError(f'{path}:{i}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8') from None
 
@@ -214,12 +236,18 @@ def _read_csv(path:Path):
 
 # %% ../nbs/04_data.ipynb #c015
 def _read_parquet(path:Path):
-    "Yield (where, row) for each row of a Parquet file, one record batch at a time."
-    import pyarrow.parquet as pq
-    try: pf = pq.ParquetFile(path)
-    except Exception as e: raise DataError(f'{path}: cannot read as Parquet ({e})') from None
+    "Yield (where, row) for each row of a Parquet file, a batch at a time; a DataError when not Parquet or corrupt."
+    import pyarrow as pa, pyarrow.parquet as pq
+    try: batches = pq.ParquetFile(path).iter_batches(batch_size=4096)
+    except Exception as e:
+        raise DataError(f'{path}: cannot read as Parquet ({brief(e)}); is it a Parquet file? Re-export it') from None
     i = 0
-    for batch in pf.iter_batches(batch_size=4096):
+    while True:
+        try: batch = next(batches, None)
+        except (OSError, pa.ArrowException) as e:  # a valid footer, damaged data pages (a bad copy, a disk error)
+            raise DataError(f'{path}: corrupt or unreadable Parquet file (rows from {i} on: {type(e).__name__}: '
+                            f'{brief(e)}); re-export or re-download it') from None
+        if batch is None: return
         for row in batch.to_pylist(): yield f'{path}: row {i}', row; i += 1
 
 # %% ../nbs/04_data.ipynb #c016
@@ -232,11 +260,26 @@ def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parqu
             errors.append((where, str(row)))
         else: yield where, row
 
+# %% ../nbs/04_data.ipynb #c016a
+def _missing(path:Path)->DataError:
+    "Why `path` is no file: a symlink loop, a symlink to a missing file, a path that cannot be read, or nothing there."
+    try: path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return DataError(f'{path}: a symlink loop (the link points back to itself, directly or through other '
+                             'links); point it at the data file')
+        if e.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return DataError(f'{path}: cannot read it ({e.strerror}); check the path')
+    if path.is_symlink():
+        return DataError(f'{path}: a symlink to a missing file ({os.path.realpath(path)}); '
+                         'fix the link or pass the file itself')
+    return DataError(f'{path}: file not found')
+
 # %% ../nbs/04_data.ipynb #c017
 def _records(path:Path):
     "The reader for `path`'s file type, or a DataError naming what is wrong with the file itself."
     if path.is_dir(): raise DataError(f'{path}: is a directory; pass the data files inside it (e.g. {path}/*.jsonl)')
-    if not path.is_file(): raise DataError(f'{path}: file not found')
+    if not path.is_file(): raise _missing(path)
     readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.csv': _read_csv, '.parquet': _read_parquet}
     sfx = [x.lower() for x in path.suffixes[-2:]]
     suffix = sfx[0] if sfx[-1:] == ['.gz'] and len(sfx) == 2 and sfx[0] in ('.jsonl', '.json') else path.suffix.lower()
@@ -553,14 +596,16 @@ def hub_rows(ref:str, # owner/name[:config][@split] (hub_ref)
     try: ds = datasets.load_dataset(name, conf, split=sp)
     except Exception as e:
         raise DataError(f"{what} {ref!r} is not a local file and could not be loaded from the Hugging Face hub "
-                        f"({type(e).__name__}: {str(e).splitlines()[0][:200]}). Offline, download it elsewhere and pass the local file.") from None
+                        f"({type(e).__name__}: {brief(e)}). Offline, download it elsewhere and pass the local file."
+                        ) from None
     for i, row in enumerate(ds): yield f'{ref}: row {i}', row
 
 # %% ../nbs/04_data.ipynb #c038a
 def _is_hub(ref:str)->bool:
     "Whether a data source names a hub dataset (`owner/name[:config][@split]`, not an existing or file-like path)."
     p, name = Path(ref).expanduser(), hub_ref(ref)[0]
-    return not (ref.startswith('sample:') or p.exists() or Path(name).suffix.lower() in FILE_SUFFIXES or ref.startswith(('.', '/', '~')) or name.count('/') != 1)
+    return not (ref.startswith('sample:') or os.path.lexists(p) or Path(name).suffix.lower() in FILE_SUFFIXES
+                or ref.startswith(('.', '/', '~')) or name.count('/') != 1)
 
 # %% ../nbs/04_data.ipynb #c039
 def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
@@ -745,6 +790,12 @@ def shuffle_examples(examples:list, # from load_examples
 # %% ../nbs/04_data.ipynb #c050
 def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
 
+# %% ../nbs/04_data.ipynb #c050a
+def quantile(values:list, # sorted ascending, not empty
+             pct:int)->int|float: # the percentile, 0 to 100
+    "Nearest-rank percentile: the value at rank ceil(pct/100 * n), so a higher `pct` never gives a lower value."
+    return values[max(0, -(-pct * len(values) // 100) - 1)]
+
 # %% ../nbs/04_data.ipynb #c051
 def _source_report(ref:str, tok, max_length:int|None, system:str|None, phrasings:int, seed:int, chunk_size:int, keep_problems:int)->dict:
     "data_report of one source, in one streaming pass: counters, hashes and token lengths, never the examples."
@@ -766,7 +817,7 @@ def _source_report(ref:str, tok, max_length:int|None, system:str|None, phrasings
     if letters: r['answer_balance'] = dict(sorted(letters.items()))
     if lengths:
         L = sorted(lengths)
-        r['tokens'] = dict(min=L[0], median=L[len(L) // 2], p95=L[int(0.95 * (len(L) - 1))], max=L[-1])
+        r['tokens'] = dict(min=L[0], median=quantile(L, 50), p95=quantile(L, 95), max=L[-1])
         if max_length: r['tokens'].update(max_length=max_length, over_max_length=sum(x > max_length for x in L))
     return r
 

@@ -8,9 +8,9 @@ Docs: https://medtune.github.io/medtune/hub.html.md"""
 from __future__ import annotations
 import json, os, re, shutil, tempfile
 from pathlib import Path
-from .core import ConfigError, MedtuneError, atomic_write_text, atomic_write_json
+from .core import ConfigError, MedtuneError, atomic_write_text, atomic_write_json, brief
 from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID
-from .persist import verify_manifest, write_manifest
+from .persist import read_json, verify_manifest, write_manifest
 from .export import _adapter_dir, _usage, model_card
 
 # %% auto #0
@@ -26,7 +26,8 @@ def check_repo_id(repo:str)->str: # hub model repo: NAMESPACE/NAME
         if not isinstance(repo, str) or repo.count('/') != 1: raise HFValidationError('it needs exactly one /')
         validate_repo_id(repo)
     except HFValidationError as e:
-        raise ConfigError(f"--repo {repo!r} is not a hub repo id ({e}); give NAMESPACE/NAME, e.g. your-name/medtune-llama-1b-medqa") from None
+        raise ConfigError(f"--repo {repo!r} is not a hub repo id ({brief(e)}); give NAMESPACE/NAME, "
+                          "e.g. your-name/medtune-llama-1b-medqa") from None
     return repo
 
 # %% ../nbs/08b_hub.ipynb #h007
@@ -39,7 +40,7 @@ def push_source(run, # a run directory, or the folder itself (RUN/adapter, RUN/e
     else:
         f = r/'exports'/kind if (r/'exports'/kind).is_dir() else r
         m = f/'medtune.json'
-        if not m.is_file() or json.loads(m.read_text()).get('export', {}).get('format') != kind:
+        if not m.is_file() or read_json(m).get('export', {}).get('format') != kind:
             raise ConfigError(f"{run}: no {kind} export there; write it first with: medtune export {run} --formats {kind}")
     verify_manifest(f)
     return f
@@ -71,15 +72,16 @@ def stage_push(src:Path, # a verified folder (push_source)
                repo:str, # hub repo id it goes to
                dest:Path)->Path: # an empty folder to fill
     "The repo's content in `dest`: the folder's files, a model card naming `repo`, an adapter's base named by hub id, a new manifest."
-    meta = json.loads((src/'medtune.json').read_text())
+    meta = read_json(src/'medtune.json')
     for f in src.iterdir():
         if f.is_file() and f.name not in ('README.md', 'manifest.json'): _link(f, dest/f.name)
     rp = (src.parent if kind == 'adapter' else src.parent.parent)/'report.json'
-    report = json.loads(rp.read_text()) if rp.is_file() else None
+    fix = 'evaluate again (medtune eval --adapter RUN/adapter), or move it away to push without the results table'
+    report = read_json(rp, fix) if rp.is_file() else None
     if kind == 'gguf': shutil.copy2(src/'README.md', dest/'README.md')  # its usage names the file, which keeps its name
     elif kind == 'merged': atomic_write_text(dest/'README.md', model_card(meta, report, _usage('merged', repo), ['model.safetensors', 'config.json']))
     else:
-        c = json.loads((src/'adapter_config.json').read_text())
+        c = read_json(src/'adapter_config.json')
         if hub := base_hub_id(meta['base_model']): c['base_model_name_or_path'] = hub
         atomic_write_json(dest/'adapter_config.json', c)  # a new file: the run's own stays as it was
         atomic_write_text(dest/'README.md', model_card(meta, report, _usage('adapter', repo) + _base_note(meta['base_model']),
@@ -93,10 +95,12 @@ def _hub_error(e:Exception, repo:str)->MedtuneError:
     from huggingface_hub.utils import HfHubHTTPError
     if isinstance(e, HfHubHTTPError):
         code = getattr(getattr(e, 'response', None), 'status_code', None)
-        why = {401: 'the token was not accepted', 403: f"the token may not write to {repo.split('/')[0]}"}.get(code, str(e).splitlines()[0])
+        why = {401: 'the token was not accepted', 403: f"the token may not write to {repo.split('/')[0]}"}
+        why = why.get(code, brief(e))
         return MedtuneError(f"the hub refused the push to {repo} (HTTP {code}: {why}); log in with a token that can write (`hf auth login`, or HF_TOKEN) "
                             f"and check that you may create repos in {repo.split('/')[0]!r}. No commit was made.")
-    return MedtuneError(f"cannot reach the Hugging Face hub ({type(e).__name__}: {e}); check the connection and push again. No commit was made.")
+    return MedtuneError(f"cannot reach the Hugging Face hub ({type(e).__name__}: {brief(e)}); "
+                        "check the connection and push again. No commit was made.")
 
 # %% ../nbs/08b_hub.ipynb #h018
 def push(run, # a run directory, or the folder to push

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import psutil
 from fastcore.meta import delegates
-from .core import ConfigError
+from .core import ConfigError, brief
 from .config import Config
 
 # %% auto #0
@@ -124,8 +124,9 @@ def _hub_config(ref:str, # hub id `owner/name`
     try: return json.loads(Path(hf_hub_download(ref, 'config.json')).read_text(encoding='utf-8'))
     except Exception as e:
         raise ConfigError(f"{field} = {ref!r}: cannot read its config.json from the Hugging Face hub ({type(e).__name__}: "
-                          f"{str(e).splitlines()[0][:160] if str(e) else 'no detail'}). Check the id, the network and HF_TOKEN "
-                          f"for gated models, or pass a local folder with config.json or one of: {', '.join(SHAPES)}") from None
+                          f"{brief(e, 160) if str(e).strip() else 'no detail'}). Check the id, the network and "
+                          f"HF_TOKEN for gated models, or pass a local folder with config.json or one of: "
+                          f"{', '.join(SHAPES)}") from None
 
 # %% ../nbs/03_memory.ipynb #c015
 def model_shape(ref:str|ModelShape, # local folder with config.json, a name in SHAPES / HUB_ALIASES, or a hub id `owner/name` (a ModelShape is returned as is)
@@ -137,7 +138,8 @@ def model_shape(ref:str|ModelShape, # local folder with config.json, a name in S
         cj = p/'config.json'
         if not cj.is_file(): raise ConfigError(f"{field} = {ref!r}: this folder has no config.json (is it a Hugging Face model folder?)")
         try: d = json.loads(cj.read_text(encoding='utf-8'))
-        except (ValueError, UnicodeDecodeError) as e: raise ConfigError(f"{field} = {ref!r}: {cj} is not valid JSON ({e})") from None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{field} = {ref!r}: {cj} is not valid JSON ({brief(e)})") from None
         return shape_from_config(d, ref, field)
     key = ref.lower().removesuffix('-bnb-4bit').removesuffix('-unsloth')
     if key in SHAPES: return SHAPES[key]

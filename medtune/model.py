@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl, importlib.util, json, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from .core import ModelError, sha256_file, atomic_write_json
+from .core import ModelError, brief, sha256_file, atomic_write_json
 from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID, ModelConfig, LoraConfig
 from .env import dist_info
 
@@ -92,7 +92,7 @@ def _hub_reachable(repo_id:str):
     "None when the hub serves `repo_id`'s config.json, else the reason it does not."
     from huggingface_hub import hf_hub_download
     try: hf_hub_download(repo_id, 'config.json'); return None
-    except Exception as e: return f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    except Exception as e: return f"{type(e).__name__}: {brief(e, 160)}"
 
 # %% ../nbs/06_model.ipynb #c015
 def resolve_model(ref:str)->ResolvedModel: # model.name
@@ -166,7 +166,7 @@ def load_model(resolved:ResolvedModel, # from resolve_model
         if backend == 'unsloth': return _load_unsloth(resolved, cfg, precision, max_length)
         return _load_hf(resolved, cfg, precision)
     except (OSError, ValueError) as e:
-        raise ModelError(f"model.name = {resolved.ref!r}: cannot load from {resolved.path} ({str(e).splitlines()[0][:200]})") from None
+        raise ModelError(f"model.name = {resolved.ref!r}: cannot load from {resolved.path} ({brief(e)})") from None
 
 # %% ../nbs/06_model.ipynb #c028
 def param_counts(model)->dict:

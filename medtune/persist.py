@@ -8,13 +8,27 @@ Docs: https://medtune.github.io/medtune/persist.html.md"""
 from __future__ import annotations
 import json, shutil, tempfile
 from pathlib import Path
-from .core import IntegrityError, sha256_file, atomic_write_json, atomic_write_text, publish_dir
+from .core import IntegrityError, brief, sha256_file, atomic_write_json, atomic_write_text, publish_dir
 
 # %% auto #0
-__all__ = ['MANIFEST', 'write_manifest', 'verify_manifest', 'publish_folder', 'save_adapter', 'read_adapter_meta', 'load_adapter']
+__all__ = ['MANIFEST', 'RESAVE', 'read_json', 'write_manifest', 'verify_manifest', 'publish_folder', 'save_adapter',
+           'read_adapter_meta', 'load_adapter']
 
 # %% ../nbs/08_persist.ipynb #c005
 MANIFEST = 'manifest.json'
+RESAVE = 'copy the folder again from where it was saved, or save it again (medtune train; medtune export for an export)'
+
+# %% ../nbs/08_persist.ipynb #c005a
+def read_json(path, # a JSON file medtune wrote (manifest.json, medtune.json)
+              fix:str=RESAVE)->dict: # what to do when it is broken
+    "The JSON object in `path`; an IntegrityError naming the file when it is not valid JSON (cut short or edited)."
+    path = Path(path)
+    try: d = json.loads(path.read_text(encoding='utf-8'))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise IntegrityError(f"{path}: not valid JSON ({brief(e)}): the file was cut short or edited; {fix}") from None
+    if not isinstance(d, dict):
+        raise IntegrityError(f"{path}: expected a JSON object, got {type(d).__name__}: the file was edited; {fix}")
+    return d
 
 # %% ../nbs/08_persist.ipynb #c006
 def write_manifest(folder)->dict: # a saved folder
@@ -32,7 +46,12 @@ def verify_manifest(folder)->dict: # a folder written with write_manifest
     folder = Path(folder)
     mf = folder/MANIFEST
     if not mf.is_file(): raise IntegrityError(f"{folder}: no {MANIFEST}; it was not saved by medtune or the save did not finish")
-    man = json.loads(mf.read_text())
+    man = read_json(mf)
+    files = man.get('files')
+    if not isinstance(files, dict) or not all(isinstance(i, dict) and {'sha256', 'bytes'} <= i.keys()
+                                              for i in files.values()):
+        raise IntegrityError(f"{mf}: not a medtune manifest (no table of files with sha256 and bytes): "
+                             f"the file was edited; {RESAVE}")
     problems = []
     for name, info in man['files'].items():
         p = folder/name
@@ -75,7 +94,7 @@ def save_adapter(model, # PeftModel
 def read_adapter_meta(folder)->dict:
     "The verified `medtune.json` of a saved adapter."
     verify_manifest(folder)
-    return json.loads((Path(folder)/'medtune.json').read_text())
+    return read_json(Path(folder)/'medtune.json')
 
 # %% ../nbs/08_persist.ipynb #c012
 def load_adapter(base_model, # the base model the adapter was trained on

@@ -24,7 +24,7 @@ def _cut_gzip():
 
 # name: (file name, content (text, bytes, None = do not create, 'DIR' = a directory), regex after the file's path)
 CASES = {
-    'truncated_json': ('f.jsonl', QA + '{"question": "q2", "answ', r':2: invalid JSON \(Unterminated string'),
+    'truncated_json': ('f.jsonl', QA + '{"question": "q2", "answ', r':2: invalid JSON \(Unterminated string starting at column 20\)$'),
     'truncated_json_array': ('f.json', '[{"question": "q", "answer": "a"},\n{"question": ', r':2: invalid JSON'),
     'wrong_type': ('f.jsonl', _jl({'question': 'q', 'answer': 42}), r":1: field 'answer' must be text, got int"),
     'missing_answer': ('f.jsonl', _jl({'question': 'q'}), r":1: unknown record format \(fields \['question'\]\): field 'answer' is missing"),
@@ -111,3 +111,137 @@ def test_cli_data_check(tmp_path):
     assert '10 records read, 7 kept, 0 with errors, 3 skipped' in p.stdout and 'note-summary 4, note-impression 3' in p.stdout, p.stdout
     assert 'Traceback' not in p.stderr
     assert [x.name for x in tmp_path.iterdir()] == ['bad.jsonl']  # data check writes nothing
+
+def _corrupt_parquet()->bytes:
+    "A Parquet file with a valid footer whose snappy-compressed data pages are overwritten in the middle."
+    import io, pyarrow as pa, pyarrow.parquet as pq
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist([{'question': f'What is question {i} about?', 'answer': f'answer {i} ' * 5} for i in range(2000)]),
+                   buf, compression='snappy')
+    b = bytearray(buf.getvalue())
+    data_end = len(b) - 8 - int.from_bytes(b[-8:-4], 'little')  # the footer (metadata) starts here: keep it intact
+    b[data_end // 4: data_end // 2] = b'\xff' * (data_end // 2 - data_end // 4)
+    return bytes(b)
+
+_DEEP = '[' * 100_000 + ']' * 100_000
+# bad files that must stop `medtune data check` and `medtune train` with one message (and `load_examples` & co in-process)
+FILE_CASES = {
+    'parquet_corrupt_pages': ('f.parquet', _corrupt_parquet(), r": corrupt or unreadable Parquet file \(.*\); re-export"),
+    'json_nested_too_deep': ('f.json', '[{"question": "q", "answer": "a", "x": ' + _DEEP + '}]', r": a record is nested too deeply"),
+    'jsonl_nested_too_deep': ('f.jsonl', QA + '{"question": "q", "answer": "a", "x": ' + _DEEP + '}\n', r":2: the record is nested too deeply"),
+    'csv_nul_bytes': ('f.csv', b'question,answer\nq1,a1\nq\x002,a2\n', r":3: the line contains NUL bytes \(a binary file, or text saved as UTF-16\?\)"),
+    'symlink_loop': ('f.jsonl', 'LOOP', r": a symlink loop \(the link points back to itself"),
+    'symlink_dangling': ('f.jsonl', 'DANGLING', r": a symlink to a missing file \(.*nowhere\.jsonl\)"),
+}
+CASES.update(FILE_CASES)
+
+_make_plain = _make
+def _make(tmp_path, name, content):
+    "As before, and 'LOOP' (a symlink to itself) or 'DANGLING' (a symlink to a missing file)."
+    if content not in ('LOOP', 'DANGLING'): return _make_plain(tmp_path, name, content)
+    src = tmp_path/'in'/name
+    src.parent.mkdir()
+    src.symlink_to(name if content == 'LOOP' else 'nowhere.jsonl')
+    return src
+
+@pytest.mark.parametrize('case', FILE_CASES)
+def test_cli_bad_file(case, tmp_path):
+    "`medtune data check` and `medtune train` on a bad file: exit 2 (data check: 1 for one bad record, listed), one message naming the file, no traceback, no run folder."
+    name, content, pattern = FILE_CASES[case]
+    src = _make(tmp_path, name, content)
+    want = re.compile('medtune: error: ' + re.escape(str(src)) + pattern)
+    p = medtune('data', 'check', src, '--no-tokens', timeout=300)
+    if case == 'jsonl_nested_too_deep':  # one bad record: data check lists it and goes on (exit 1)
+        assert p.returncode == 1 and re.search('  error ' + re.escape(str(src)) + pattern, p.stdout), (p.returncode, p.stdout[-2000:])
+    else: assert p.returncode == 2 and want.search(p.stderr), (p.returncode, p.stderr[-2000:])
+    assert 'Traceback' not in p.stderr, p.stderr[-2000:]
+    cfg = tmp_path/'cfg.yaml'
+    cfg.write_text(f'preset: cpu-demo\ndata: {{train: [{json.dumps(str(src))}]}}\n')
+    p = medtune('train', cfg, '--out', tmp_path/'run', timeout=300)
+    assert p.returncode == 2 and want.search(p.stderr) and 'Traceback' not in p.stderr, (p.returncode, p.stderr[-2000:])
+    assert not (tmp_path/'run').exists()
+
+def test_cli_json_error_column(tmp_path):
+    "The position in an invalid-JSON message reads once: 'starting at column 19', not 'starting at at column 19'."
+    bad = tmp_path/'bad.jsonl'
+    bad.write_text(QA + '{"question": "q\x01", "answer": "a"}\n' + '{"question": "q3", "answ')
+    p = medtune('data', 'check', bad, '--no-tokens', timeout=300)
+    assert f'{bad}:2: invalid JSON (Invalid control character at column 16)' in p.stdout, p.stdout
+    assert f'{bad}:3: invalid JSON (Unterminated string starting at column 20)' in p.stdout, p.stdout
+    assert ' at at ' not in p.stdout + p.stderr and 'Traceback' not in p.stderr
+
+def test_cli_token_quantiles(tmp_path):
+    "`medtune data check` with tokens on 2 rows: the p95 is never below the median."
+    two = tmp_path/'two.jsonl'
+    two.write_text(_jl({'question': 'What is asthma?', 'answer': 'A lung disease.'},
+                       {'question': 'What is COPD? ' * 20, 'answer': 'A chronic obstructive lung disease. ' * 20}))
+    p = medtune('data', 'check', two, timeout=300)
+    m = re.search(r'tokens \(chat template applied\): min (\d+), median (\d+), p95 (\d+), max (\d+)', p.stdout)
+    assert p.returncode == 0 and m, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    lo, med, p95, hi = map(int, m.groups())
+    assert lo < hi and lo <= med <= p95 <= hi and p95 == hi, m.group(0)
+
+def _hub_error_text()->str:
+    "The hub library's own text for a model it cannot reach (offline here), first line."
+    from huggingface_hub import hf_hub_download
+    try: hf_hub_download('someone/not-a-model', 'config.json')
+    except Exception as e: return str(e).splitlines()[0]
+    pytest.skip('the hub answered')
+
+def _quoted_at_word_boundary(err:str, full:str):
+    "The library text quoted in `err` is all of `full`, or a prefix of it cut at a word boundary and ended with …."
+    m = re.search(r'LocalEntryNotFoundError: (.*?)\)\. ', err)
+    assert m, err
+    q = m.group(1)
+    if q == full: return
+    assert q.endswith('…') and full.startswith(q[:-1]) and full[len(q) - 1] == ' ', (q, full)
+
+def test_cli_hub_error_cut_at_a_word(tmp_path):
+    "A hub error quoted in a message (plan: memory._hub_config; train: model._hub_reachable) is cut at a word, with …."
+    full = _hub_error_text()
+    assert len(full) > 200  # long enough to be cut
+    cfg = tmp_path/'m.yaml'
+    cfg.write_text('preset: cpu-demo\nmodel: {name: someone/not-a-model}\n')
+    p = medtune('plan', cfg, '--free-gib', '10', timeout=300)
+    assert p.returncode == 2 and 'cannot read its config.json' in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    _quoted_at_word_boundary(p.stderr, full)
+    p = medtune('train', cfg, '--out', tmp_path/'run', timeout=300)
+    assert p.returncode == 2 and 'the Hugging Face hub does not serve it' in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    _quoted_at_word_boundary(p.stderr, full)
+    assert not (tmp_path/'run').exists()
+
+def test_hub_dataset_error_cut_at_a_word(monkeypatch):
+    "A data source on the hub that fails to load: the library's text is quoted cut at a word, with …."
+    import datasets
+    full = 'Could not reach the hub ' + 'because the connection timed out ' * 10
+    def fail(*a, **k): raise ConnectionError(full + '\nsecond line')
+    monkeypatch.setattr(datasets, 'load_dataset', fail)
+    with pytest.raises(DataError) as e: load_examples(['someone/some-medical-set'])
+    m = re.search(r'\(ConnectionError: (.*?)…\)\. Offline', str(e.value))
+    assert m and full.startswith(m.group(1) + ' ') and 'second line' not in str(e.value), str(e.value)
+
+@pytest.fixture
+def tiny_adapter(tmp_path):
+    "RUN/adapter saved with medtune.persist.save_adapter from a random-initialised one-layer Llama with LoRA."
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+    from medtune.config import LoraConfig, EMBEDDED_MODEL
+    from medtune.model import add_lora, resolve_model, load_tokenizer
+    from medtune.persist import save_adapter
+    torch.manual_seed(0)
+    m = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2))
+    pm = add_lora(m, LoraConfig(r=4, target_modules=['q_proj', 'v_proj']))
+    ad = tmp_path/'run'/'adapter'
+    save_adapter(pm, load_tokenizer(resolve_model(EMBEDDED_MODEL).path), ad, dict(base_model=EMBEDDED_MODEL))
+    return ad
+
+def test_cli_manifest_cut_short(tiny_adapter):
+    "An adapter whose manifest.json is cut short: `medtune eval --adapter` and `medtune export` stop with one message."
+    mf = tiny_adapter/'manifest.json'
+    mf.write_bytes(mf.read_bytes()[:mf.stat().st_size // 2])
+    before = sorted(tiny_adapter.parent.iterdir())
+    for args in (('eval', '--adapter', tiny_adapter), ('export', tiny_adapter)):
+        p = medtune(*args, timeout=300)
+        assert p.returncode == 2 and 'Traceback' not in p.stderr, (args, p.returncode, p.stderr[-2000:])
+        assert f'medtune: error: {mf}: not valid JSON' in p.stderr and 'cut short or edited' in p.stderr, p.stderr
+        assert sorted(tiny_adapter.parent.iterdir()) == before  # no eval or exports folder

@@ -1,5 +1,5 @@
-"Medical data checks: PHI scan precision/recall on the labelled synthetic fixture and speed on the real files, contamination on the real files, `medtune data check`, shipped resources."
-import fnmatch, json, time, tomllib
+"Medical data checks: PHI scan precision/recall on the labelled synthetic fixture and speed on the real files (printed, not asserted), contamination on the real files, `medtune data check`, shipped resources."
+import fnmatch, json, re, time, tomllib
 import pytest
 from conftest import ROOT, medtune
 from medtune.medical import phi_scores, phi_report, format_phi_report, contamination, format_contamination, load_abbreviations, RESOURCES_DIR
@@ -21,12 +21,12 @@ def test_phi_precision_recall_on_fixture():
     assert all(v['recall'] >= 0.8 and v['precision'] >= 0.9 for v in s.values()), s
 
 @needs_shared
-def test_phi_scan_real_training_data_is_fast_and_quiet():
+def test_phi_scan_real_training_data_is_quiet():
     for f, n in [('medquad/medquad_with_answers.jsonl.gz', 16407), ('medical_meadow_wikidoc_patient/medical_meadow_small.json', 5942)]:
         exs = load_examples([str(SHARED/f)])
         t = time.perf_counter(); rep = phi_report(exs, f, show=10); dt = time.perf_counter() - t
         print(f'\n{f}: {n} rows in {dt:.1f} s\n' + format_phi_report(rep, f))
-        assert len(exs) == n and dt < 30, dt
+        assert len(exs) == n, len(exs)
         assert rep['rows_with_phi'] < 0.02 * n, rep['counts']  # public health texts: few hits (agency contact details, researchers' names)
         assert all(f"[{x['type']}]" in x['context'] for x in rep['examples'])
 
@@ -39,7 +39,6 @@ def test_contamination_real_files():
              'wikidoc': load_examples([str(SHARED/'medical_meadow_wikidoc_patient/medical_meadow_small.json')])}
     t = time.perf_counter(); rep, _ = contamination(train, bench); dt = time.perf_counter() - t
     print(f'\n{dt:.1f} s\n' + format_contamination(rep))
-    assert dt < 60
     assert all(p['overlapping_rows'] == 0 for p in rep['pairs']), [p for p in rep['pairs'] if p['overlapping_rows']]
     pq, _ = contamination({'ori_pqal': load_examples([str(SHARED/'pubmedqa/ori_pqal.json')])}, {'sample:pubmedqa': bench['sample:pubmedqa']})
     assert (pq['pairs'][0]['overlapping_rows'], pq['pairs'][0]['overlapping_items']) == (100, 100)  # the shipped test items are in the full release
@@ -184,3 +183,10 @@ def test_phi_allow_bad_regex_in_config_file(tmp_path):
     assert f'{cfg}: invalid config' in str(e.value) and "data.phi_allow[1] = '[0-9': not a valid regular expression (unterminated character set at position 0)" in str(e.value), e.value
     cfg.write_text("data:\n  phi: block\n  phi_allow: ['404-639-\\d{4}']\n")
     assert load_config(cfg, environ={}).data.phi_allow == [r'404-639-\d{4}']
+
+def test_no_timed_assertions():
+    "Speed is printed, never asserted: a machine three times slower must pass the same tests."
+    timed = re.compile(r'assert\b[^\n#]*\b_?(dt|elapsed|seconds)\s*<')
+    for f in (ROOT/'tests'/'test_medical.py', ROOT/'nbs'/'05_medical.ipynb'):
+        src = f.read_text() if f.suffix == '.py' else '\n'.join(''.join(c['source']) for c in json.loads(f.read_text())['cells'])
+        assert not timed.search(src), f'{f.name}: {timed.search(src).group(0)}'
