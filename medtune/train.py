@@ -227,6 +227,19 @@ def batch_choice(asked:bool|None, # from choose_padding_free (None: Unsloth deci
     if asked is None: why = f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine (train.padding_free overrides)"
     return dict(padding_free=asked, used=bool(used), reason=why)
 
+# %% ../nbs/07_train.ipynb #c010d
+def _same_dtypes_on_resume(trainer):
+    "Make a resumed run train its LoRA weights in the dtype a fresh run does (set on `trainer`)."
+    # TRL casts a QLoRA adapter to bfloat16 when the trainer is built; the Trainer's reload of a checkpoint (PEFT's
+    # load_adapter) upcasts it to float32. Without this, a resumed run's steps differ from an uninterrupted run's.
+    want = {n: p.dtype for n, p in trainer.model.named_parameters() if p.requires_grad}
+    load = trainer._load_from_checkpoint
+    def _load(*args, **kw):
+        load(*args, **kw)  # before the optimizer is built, so its state follows the weights' dtype
+        for n, p in trainer.model.named_parameters():
+            if n in want and p.dtype != want[n]: p.data = p.data.to(want[n])
+    trainer._load_from_checkpoint = _load
+
 # %% ../nbs/07_train.ipynb #c011
 def make_trainer(model, # PeftModel from medtune.model.add_lora
                  tok, # its tokenizer
@@ -251,6 +264,7 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                                *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
     tr.medtune_padding = batch_choice(pf, why, getattr(tr, 'padding_free', tr.args.padding_free))  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
+    _same_dtypes_on_resume(tr)
     return tr
 
 # %% ../nbs/07_train.ipynb #c012

@@ -6,7 +6,7 @@ Docs: https://medtune.github.io/medtune/workflow.html.md"""
 
 # %% ../nbs/11_workflow.ipynb #c002
 from __future__ import annotations
-import json, re, shutil, sys, time
+import json, os, re, shutil, sys, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -222,7 +222,7 @@ def _new_top(path:Path, flag:str)->Path|None:
     for q in [path, *path.parents]:
         if q.is_dir(): return top
         if q.exists() or q.is_symlink():
-            raise ConfigError(f"{flag} {path}: {q} is a file, not a folder; choose another {flag}")
+            raise ConfigError(f"{flag} {path}: {q} exists and is not a folder; choose another {flag}")
         top = q
     return top
 
@@ -389,21 +389,21 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
             raise
 
 # %% ../nbs/11_workflow.ipynb #c025g
-def _eval_args(environ=None, # mapping with MEDTUNE_EVAL__FIELD=value overrides ({}: none)
-               **args)->dict: # eval fields given as arguments (None: not given)
-    "Overrides of the eval section: MEDTUNE_EVAL__* variables, then the arguments that were given."
-    from medtune.config import env_overrides
-    return {**env_overrides(environ).get('eval', {}), **{k: v for k, v in args.items() if v is not None}}
+def _eval_env(environ=None)->dict: # the environment (default os.environ)
+    "Only its MEDTUNE_EVAL__* variables: the overrides an evaluation of a saved adapter takes from the environment."
+    return {k: v for k, v in (os.environ if environ is None else environ).items() if k.startswith('MEDTUNE_EVAL__')}
 
 # %% ../nbs/11_workflow.ipynb #c025h
 def _adapter_cfg(meta:dict, # read_adapter_meta of a saved adapter
                  model:str|None=None, # base model reference (default: the one it was trained on)
-                 ev:dict|None=None)->Config: # overrides of its eval section
-    "The config a saved adapter was trained with, on its base (or `model`), with `ev` over its eval section."
+                 ev:dict|None=None, # eval fields given as arguments (None values: not given); they win
+                 environ=None)->Config: # environment whose MEDTUNE_EVAL__* variables override its eval section
+    "The config a saved adapter was trained with, on its base (or `model`), with `environ`'s and then `ev`'s eval fields."
     from medtune.config import make_config
     c = meta['config']
-    return make_config(data={**{k: v for k, v in c.items() if k != 'preset'}, 'eval': {**c['eval'], **(ev or {})},
-                             'model': {**c['model'], 'name': model or meta['base_model']}}, environ={})
+    data = {**{k: v for k, v in c.items() if k != 'preset'}, 'model': {**c['model'], 'name': model or meta['base_model']}}
+    ev = {k: v for k, v in (ev or {}).items() if v is not None}
+    return make_config(data=data, overrides={'eval': ev}, environ=_eval_env({} if environ is None else environ))
 
 # %% ../nbs/11_workflow.ipynb #c026
 def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or a run directory holding one
@@ -421,8 +421,8 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
     if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
     if not adapter.is_dir(): raise ConfigError(f"--adapter {adapter}: no such folder; pass RUN/adapter or a run directory")
     meta = read_adapter_meta(adapter)
-    ev = _eval_args(environ, benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
-    cfg = _adapter_cfg(meta, model, ev)
+    ev = dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
+    cfg = _adapter_cfg(meta, model, ev, os.environ if environ is None else environ)
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout_for_adapter(cfg, adapter), adapter, meta.get('training'))
 
@@ -439,8 +439,9 @@ def evaluate_base(model:str, # model reference: hub id, local folder, or embedde
                   environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments above win
     "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free-text scores and refusals."
     from medtune.config import make_config
-    ev = _eval_args({}, benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
-    cfg = make_config(data={'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}, overrides={'eval': ev}, environ=environ)
+    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
+    data = {'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}
+    cfg = make_config(data=data, overrides={'eval': ev}, environ=environ)
     tag = re.sub(r'[^A-Za-z0-9]+', '-', model.split('/')[-1].split(':')[-1]).strip('-').lower()
     out = Path(out or Path('runs')/f"eval-{tag}-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout(cfg, []), None, None)

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
+from conftest import TIMEOUT
 
 NB = Path(__file__).parents[1]/'medtune_colab.ipynb'
 SMALL = {'MEDTUNE_DATA__MAX_ROWS': '12', 'MEDTUNE_TRAIN__MAX_STEPS': '2', 'MEDTUNE_TRAIN__MAX_LENGTH': '160',
@@ -26,7 +27,7 @@ def test_colab_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
     assert nb.metadata['accelerator'] == 'GPU' and all(not c.get('outputs') for c in nb.cells if c.cell_type == 'code')
     for k, v in {**SMALL, 'CUDA_VISIBLE_DEVICES': ''}.items(): monkeypatch.setenv(k, v)  # the kernel inherits them
     nb = _runnable(nb)
-    NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=TIMEOUT, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
     out = ''.join(o.get('text', '') for c in nb.cells for o in c.outputs if o.output_type == 'stream' and o.name == 'stdout')
     run = tmp_path/'runs'/'colab'
     assert 'No GPU: the CPU demo settings' in out and 'embedded:smollm2-135m-instruct' in out

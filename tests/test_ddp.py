@@ -1,6 +1,6 @@
 "Multi-process training with `accelerate launch` (DDP): the command a multi-GPU machine runs, here as two CPU processes (gloo)."
 import json, os, socket, subprocess
-from conftest import BIN
+from conftest import BIN, TIMEOUT
 
 CFG = """preset: cpu-demo
 data: {train: [sample:medquad], max_rows: 16, val_fraction: 0}
@@ -15,7 +15,7 @@ def test_two_process_ddp_run(tmp_path):
     env = {**os.environ, 'CUDA_VISIBLE_DEVICES': '', 'OMP_NUM_THREADS': '1'}
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]  # a free port, not the default 29500 another job may hold
     p = subprocess.run([str(BIN/'accelerate'), *LAUNCH, '--main_process_port', str(port), str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')],
-                       capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+                       capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=tmp_path)
     assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-3000:])
     run = tmp_path/'run'
     r = json.loads((run/'report.json').read_text())
@@ -32,13 +32,13 @@ def test_two_process_ddp_run(tmp_path):
 def test_ddp_needs_one_run_dir(tmp_path):
     (tmp_path/'cfg.yaml').write_text(CFG)
     env = {**os.environ, 'CUDA_VISIBLE_DEVICES': '', 'WORLD_SIZE': '2', 'RANK': '0', 'LOCAL_RANK': '0'}  # as a launcher sets them
-    p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml')], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml')], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=tmp_path)
     assert p.returncode == 2 and 'a 2-process launch needs one run directory for all processes: pass --out DIR' in p.stderr
     assert not (tmp_path/'runs').exists()
 
 def test_fsdp_launch_is_refused(tmp_path):
     (tmp_path/'cfg.yaml').write_text(CFG)
     env = {**os.environ, 'CUDA_VISIBLE_DEVICES': '', 'WORLD_SIZE': '2', 'RANK': '0', 'LOCAL_RANK': '0', 'ACCELERATE_USE_FSDP': 'true'}  # as `accelerate launch --use_fsdp` sets them
-    p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    p = subprocess.run([str(BIN/'medtune'), 'train', str(tmp_path/'cfg.yaml'), '--out', str(tmp_path/'run')], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=tmp_path)
     assert p.returncode == 2 and 'this is an `accelerate launch --use_fsdp` run' in p.stderr and 'accelerate launch --multi_gpu' in p.stderr, p.stderr[-2000:]
     assert not (tmp_path/'run').exists()

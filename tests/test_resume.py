@@ -1,7 +1,7 @@
 "Fault injection: a training process killed mid-run keeps its checkpoints, and --resume finishes the run."
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
-from conftest import BIN, medtune
+from conftest import BIN, TIMEOUT, medtune
 
 CFG = """preset: cpu-demo
 data: {train: [sample:medquad], max_rows: 24, val_fraction: 0}
@@ -14,9 +14,9 @@ def test_kill_then_resume(tmp_path):
     cfg, run = tmp_path/'cfg.yaml', tmp_path/'run'
     cfg.write_text(CFG)
     proc = subprocess.Popen([str(BIN/'medtune'), 'train', str(cfg), '--out', str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 600
+    deadline = time.monotonic() + TIMEOUT
     while not (run/'checkpoints'/'checkpoint-2'/'trainer_state.json').exists():
-        assert proc.poll() is None and time.time() < deadline, 'training ended before its first checkpoint'
+        assert proc.poll() is None and time.monotonic() < deadline, 'training ended before its first checkpoint'
         time.sleep(0.5)
     time.sleep(1)
     proc.send_signal(signal.SIGKILL); proc.wait()
