@@ -390,7 +390,7 @@ class App:
                         for k, s, i in [('train', 'success', 'play'), ('stop', 'danger', 'stop'), ('resume', 'info', 'repeat')]}
         self.status = W.HTML().add_class('medtune-status')
         self.progress = W.IntProgress(value=0, min=0, max=1, description='training', layout=W.Layout(width='560px')).add_class('medtune-progress')
-        self.plot = W.Image(format='png', layout=W.Layout(max_width='900px')).add_class('medtune-plot')
+        self.plot = W.Image(format='png', layout=W.Layout(max_width='900px', display='none')).add_class('medtune-plot')  # shown at its first draw
         self.verdict, self.report_out = W.HTML().add_class('medtune-verdict'), W.Output().add_class('medtune-report')
         self.question = W.Text(value='What are the symptoms of iron-deficiency anemia?', description='question', layout=W.Layout(width='640px'))
         self.answers, self.export_info, self.data_info = W.HTML(), W.HTML(), W.HTML().add_class('medtune-datacheck')
@@ -499,7 +499,7 @@ def _on_run(self:App, r:Runner):
         self._shown = (r.out, r.report and id(r.report)); self.show_report(r.out)
 
 @patch
-def _on_plot(self:App, png:bytes): self.plot.value = png
+def _on_plot(self:App, png:bytes): self.plot.value, self.plot.layout.display = png, None
 
 @patch
 def _log(self:App, text:str):

@@ -1,4 +1,4 @@
-"The Colab notebook runs top to bottom in a real Jupyter kernel on a CPU (its Colab-only cells skipped), on settings shrunk by MEDTUNE_* overrides."
+"The Colab notebook (machine check, the panel, the same in code) runs top to bottom in a real Jupyter kernel on a CPU (its Colab-only cells skipped), on settings shrunk by MEDTUNE_* overrides."
 import json
 from pathlib import Path
 import nbformat
@@ -46,3 +46,10 @@ def test_colab_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
     # the report cell shows report.md and the plots
     shown = next(c for c in nb.cells if 'show_report(' in c.source)
     assert any('text/markdown' in o.get('data', {}) for o in shown.outputs) and sum('image/png' in o.get('data', {}) for o in shown.outputs) >= 2
+    # the panel: shown as a widget with its plan for this CPU machine, and nothing started by its defaults
+    panel = next(c for c in nb.cells if 'app(' in c.source)
+    assert any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in panel.outputs), panel.outputs
+    state = nb.metadata['widgets']['application/vnd.jupyter.widget-state+json']['state']
+    texts = [m['state'].get('value') for m in state.values() if isinstance(m['state'].get('value'), str)]
+    assert any('CPU (no CUDA GPU): about' in t for t in texts) and any('ready: Train starts a run' in t for t in texts)
+    assert not (tmp_path/'runs'/'panel').exists()
