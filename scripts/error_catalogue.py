@@ -26,7 +26,9 @@ VERBS = ('pass', 'use', 'set', 'choose', 'give', 'run', 'install', 'check', 'rem
          'list', 'put', 'export', 'launch', 'unset', 'free', 'resume', 'start', 'convert', 'evaluate', 'train', 'log in', 'edit',
          'rename', 'upload', 'delete', 'restore', 'save', 'leave', 'make', 'split', 'keep', 'compare', 'write', 'try', 'reduce',
          'shorten', 'upgrade', 'downgrade', 'pip install', 'quote', 'escape', 'select', 'open', 'see', 'drop', 'skip', 'push',
-         'mount', 'move', 'call', 'apply', 'answer', 'enable', 'disable', 'give', 'expected', 'allowed', 'specify')
+         'mount', 'move', 'call', 'apply', 'answer', 'enable', 'disable', 'expected', 'allowed', 'specify', 'stop', 'press',
+         'rerun', 'retry', 're-save', 're-download', 're-compress', 're-export', 'point', 'flatten', 'create', 'download',
+         'merge', 'is this', 'is it')
 
 def _text(node, src:str)->str:
     "The message a node builds: literal text as written, ‹expression› for each part filled in at run time."
