@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'Stopped', 'brief',
-           'disk_full', 'sha256_file', 'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir',
+           'disk_full', 'is_oom', 'sha256_file', 'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir',
            'FolderLock']
 
 # %% ../nbs/00_core.ipynb #c005
@@ -58,6 +58,13 @@ def disk_full(err:BaseException)->bool:
         if any(s in str(err) for s in ('No space left on device', 'StorageFull', 'file write failed')): return True
         err = err.__cause__ or err.__context__
     return False
+
+# %% ../nbs/00_core.ipynb #c006f
+def is_oom(err:BaseException)->bool:
+    "Whether `err` is an out-of-memory error: torch's (CUDA, MPS), or an allocator's message (CPU, bitsandbytes)."
+    if type(err).__name__ == 'OutOfMemoryError': return True  # torch.OutOfMemoryError, without importing torch
+    return isinstance(err, (RuntimeError, MemoryError)) and any(
+        s in str(err) for s in ('out of memory', "can't allocate memory", 'CUBLAS_STATUS_ALLOC_FAILED'))
 
 # %% ../nbs/00_core.ipynb #c008
 def sha256_file(path, # file to hash

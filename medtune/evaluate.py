@@ -8,13 +8,13 @@ Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 from __future__ import annotations
 import contextlib, math, random, re
 from pathlib import Path
-from .core import ConfigError, DataError
+from .core import ConfigError, DataError, MedtuneError, is_oom
 from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt, hub_rows
 
 # %% auto #0
 __all__ = ['DEV_SAMPLES', 'MMLU_MEDICAL', 'HUB_BENCHMARKS', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'benchmark_items',
            'load_benchmark', 'load_benchmarks', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style',
-           'doc_text', 'doc_choices', 'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups',
+           'doc_text', 'doc_choices', 'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups', 'in_batches',
            'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts', 'generate_answers',
            'score_generate', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize',
            'by_subject', 'describe_method', 'score_benchmark', 'model_sides', 'compare', 'generate', 'side_by_side']
@@ -281,6 +281,24 @@ def _prefix_ok(model, req:tuple, # one request (context ids, continuations)
     top = b.topk(10).indices
     return bool((a[top] - b[top]).abs().max() <= tol)
 
+# %% ../nbs/09_evaluate.ipynb #c033r
+def in_batches(idx:list, # items to process, in order
+               batch_size:int, # items per call at first
+               fn, # fn(chunk): processes one chunk; safe to call again on a chunk that failed part-way
+               what:str='scoring')->int: # what is done, for the message
+    "Call `fn` on consecutive chunks of `idx`; on out of memory, free it and go on at half the size. Returns the size used last."
+    from medtune.memory import free_memory
+    s, b = 0, max(1, batch_size)
+    while s < len(idx):
+        try: fn(idx[s:s + b]); s += b
+        except Exception as e:
+            if not is_oom(e): raise
+            if b == 1: raise MedtuneError(f"out of memory {what} a single item: lower eval.max_new_tokens or eval.shots, or "
+                                          "evaluate on a GPU with more memory") from None
+            free_memory(); b //= 2
+            print(f"medtune: out of memory {what} {2 * b} items at a time; going on with {b}")
+    return b
+
 # %% ../nbs/09_evaluate.ipynb #c034
 def loglikelihoods(model, requests:list, # per question: (context ids, [continuation ids per choice]) from lm_requests
                    batch_size:int=8, # questions per forward pass
@@ -295,15 +313,16 @@ def loglikelihoods(model, requests:list, # per question: (context ids, [continua
             if not _prefix_ok(model, requests[idx[0]], plen, prefix, dev):
                 print('medtune: this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole (slower, same numbers)')
                 plen, prefix = 0, None
-        idx = sorted(idx, key=lambda i: len(requests[i][0]))  # length buckets: little padding
-        for s in range(0, len(idx), batch_size):
-            b = idx[s:s + batch_size]; reqs = [requests[i] for i in b]
+        def one(b, plen=plen, prefix=prefix):  # a chunk of questions: first tokens, then longer continuations
+            reqs = [requests[i] for i in b]
             multi = [(r, k, c) for r, q in enumerate(reqs) for k, c in enumerate(q[1]) if len(c) > 1]
             first, mask, pos, cache = _first_pass(model, reqs, plen, prefix, dev, bool(multi))
             for r, (i, q) in enumerate(zip(b, reqs)): out[i] = [first[r, c[0]].item() for c in q[1]]
-            for t in range(0, len(multi), batch_size):
-                ch = multi[t:t + batch_size]
-                for (r, k, _), v in zip(ch, _rest_pass(model, [c for *_, c in ch], [r for r, *_ in ch], mask, pos, cache)): out[b[r]][k] += v
+            for t in range(0, len(multi), len(b)):
+                ch = multi[t:t + len(b)]
+                for (r, k, _), v in zip(ch, _rest_pass(model, [c for *_, c in ch], [r for r, *_ in ch], mask, pos, cache)):
+                    out[b[r]][k] += v
+        batch_size = in_batches(sorted(idx, key=lambda i: len(requests[i][0])), batch_size, one)  # length-sorted: little padding
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c035
@@ -350,11 +369,12 @@ def generate_texts(model, tok, texts:list, # prompts already rendered (chat temp
     order, out, side = sorted(range(len(ids)), key=lambda i: len(ids[i])), [None] * len(ids), tok.padding_side
     dev, tok.padding_side = next(model.parameters()).device, 'left'
     try:
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
+        def one(idx):
             enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
-            with torch.inference_mode(): g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+            with torch.inference_mode():
+                g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
             for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]): out[i] = tok.decode(row, skip_special_tokens=True).strip()
+        in_batches(order, batch_size, one, 'generating answers for')
     finally: tok.padding_side = side
     return out
 

@@ -173,8 +173,19 @@ def _fact(v, fmt:str='', unit:str='')->str:
     if v is None or (isinstance(v, float) and math.isnan(v)): return 'not recorded'
     return format(v, fmt) + unit
 
+# %% ../nbs/10_report.ipynb #c014t2
+def _peak(pk:dict, # training's memory_peak: rss_gib, and on a GPU gpu_peak_gib
+          plan:dict|None)->str: # the memory plan, with the predicted peak
+    "The measured peak memory, next to the predicted one when there was a prediction."
+    if 'gpu_peak_gib' not in pk: return f"peak process RSS {pk['rss_gib']:.2f} GiB (no GPU: no prediction)"
+    s = f"measured GPU peak {pk['gpu_peak_gib']:.2f} GiB (allocated)"
+    if plan and plan.get('predicted_gib'):
+        s += f", predicted {plan['predicted_gib']:.2f} GiB: measured / predicted = {pk['gpu_peak_gib'] / plan['predicted_gib']:.2f}"
+    return s
+
 # %% ../nbs/10_report.ipynb #c014u
-def training_markdown(t:dict|None)->list: # report.json's training (or an adapter's medtune.json training)
+def training_markdown(t:dict|None, # report.json's training (or an adapter's medtune.json training)
+                      plan:dict|None=None)->list: # report.json's memory_plan (the predicted peak), if any
     "report.md lines on training: the facts the run recorded, each missing one said to be missing."
     if not t: return []
     L = ['## Training', '', f"- steps: {_fact(t.get('global_step'))}; training loss over the run "
@@ -185,6 +196,8 @@ def training_markdown(t:dict|None)->list: # report.json's training (or an adapte
     if t.get('processes', 1) > 1:
         L[-1] += f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step"
     if t.get('resumed_from'): L.append(f"- resumed from {Path(t['resumed_from']).name}")
+    L += [f"- {c['text']}" for c in t.get('batch_changes') or []]
+    if pk := t.get('memory_peak'): L.append(f"- memory: {_peak(pk, plan)}")
     if t.get('padding'): L.append(f"- {t['padding']['reason']}")
     return L + ['']
 
@@ -193,7 +206,7 @@ def report_markdown(r:dict)->str:
     "The human-readable report of a run (or of a base-only evaluation)."
     L = [f"# medtune report: {r['model']}", '']
     if r.get('run'): L += [f"Run: `{r['run']}`", '']
-    L += training_markdown(r.get('training'))
+    L += training_markdown(r.get('training'), r.get('memory_plan'))
     L += benchmarks_markdown(r) + freetext_markdown(r.get('freetext')) + refusal_markdown(r.get('refusal'))
     L += data_checks_markdown(r)
     if g := r.get('generations'):

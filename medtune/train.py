@@ -8,15 +8,15 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 from __future__ import annotations
 import json, math, time
 from pathlib import Path
-from .core import Stopped, TrainingError, atomic_write_text, brief, disk_full
+from .core import Stopped, TrainingError, atomic_write_text, brief, disk_full, is_oom
 from .config import TrainConfig
 from .env import choose_padding_free
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard', 'StepLog', 'metrics_figure',
-           'figure_png', 'in_notebook', 'LivePlot', 'sft_config', 'batch_choice', 'make_trainer', 'last_checkpoint',
-           'remove_partial_checkpoints', 'train']
+__all__ = ['memory_pressure', 'MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard', 'StepLog',
+           'StopOnRequest', 'MemoryAlert', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot', 'sft_config',
+           'batch_choice', 'make_trainer', 'last_checkpoint', 'remove_partial_checkpoints', 'smaller_batch', 'train']
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
@@ -28,6 +28,17 @@ def _all_processes(n)->int:
     if dist.get_backend() == 'nccl': t = t.cuda()
     dist.all_reduce(t)
     return int(t)
+
+# %% ../nbs/07_train.ipynb #m001
+def memory_pressure()->dict:
+    "{'RAM': (used, total)} and on CUDA {'GPU': (used, total)}, in GiB, machine- and device-wide."
+    import psutil, torch
+    vm = psutil.virtual_memory()
+    out = {'RAM': ((vm.total - vm.available) / 2**30, vm.total / 2**30)}
+    if torch.cuda.is_available():
+        free, total = torch.cuda.mem_get_info()
+        out['GPU'] = ((total - free) / 2**30, total / 2**30)
+    return out
 
 # %% ../nbs/07_train.ipynb #c005
 from transformers import TrainerCallback
@@ -59,9 +70,13 @@ class MetricsLogger(TrainerCallback):
         if 'loss' in rec and self._t is not None and now > self._t:
             rec['tokens'], rec['tokens_per_s'] = self._base + tok, round((tok - self._tok) / (now - self._t), 1)
             self._t, self._tok = now, tok
-        rec.update(memory_snapshot(), time=round(time.time(), 3))
+        mem = memory_snapshot()
+        if 'GPU' in (p := memory_pressure()): mem['gpu_free_gib'] = round(p['GPU'][1] - p['GPU'][0], 3)
+        self.write({**rec, **mem})
+    def write(self, rec:dict):
+        "Append one record (a step's metrics, or an `event`), stamped with the time."
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, 'a') as f: f.write(json.dumps(rec) + '\n'); f.flush()
+        with open(self.path, 'a') as f: f.write(json.dumps({**rec, 'time': round(time.time(), 3)}) + '\n'); f.flush()
 
 # %% ../nbs/07_train.ipynb #c006
 def read_metrics(path)->list:
@@ -131,6 +146,32 @@ class StepLog(TrainerCallback):
     def on_step_end(self, args, state, control, **kw):
         if control.should_save or control.should_training_stop: control.should_log = True
 
+# %% ../nbs/07_train.ipynb #g008
+class StopOnRequest(TrainerCallback):
+    "End training after the current step, with that step saved as a checkpoint, once `event` is set."
+    def __init__(self, event): self.event, self.step = event, None # a threading.Event; the step it stopped at
+    def on_step_end(self, args, state, control, **kw):
+        if self.event.is_set():
+            self.step, control.should_save, control.should_training_stop = state.global_step, True, True
+
+# %% ../nbs/07_train.ipynb #m002
+class MemoryAlert(TrainerCallback):
+    "Once per kind of memory, when its use crosses `at` of the total at a logging step: a warning and an `alert` line."
+    def __init__(self, log:MetricsLogger, # writes the alert line (after its own line for the step)
+                 at:float=0.9, # share of the total that alerts
+                 source=memory_pressure): # callable: {name: (used GiB, total GiB)}
+        self.log, self.at, self.source, self.alerted = log, at, source, {}
+    def on_log(self, args, state, control, logs=None, **kw):
+        if not getattr(state, 'is_world_process_zero', True) or 'loss' not in (logs or {}): return
+        for name, (used, total) in self.source().items():
+            if name in self.alerted or used < self.at * total: continue
+            self.alerted[name] = state.global_step
+            print(f"medtune: warning: {name} {used:.1f} of {total:.1f} GiB in use ({used / total:.0%}) at step "
+                  f"{state.global_step}; if the run fails, lower train.batch_size or train.max_length (or close other "
+                  f"programs)")
+            self.log.write(dict(step=state.global_step, event='alert', memory=name, used_gib=round(used, 3),
+                                total_gib=round(total, 3)))
+
 # %% ../nbs/07_train.ipynb #l001
 def metrics_figure(records:list): # from read_metrics
     "Matplotlib figure of a run's metrics: training and validation loss, and training tokens/s and memory, against step."
@@ -141,7 +182,11 @@ def metrics_figure(records:list): # from read_metrics
     if tr: a.plot(*zip(*tr), marker='.', label='train loss')
     if ev: a.plot(*zip(*ev), marker='o', label='validation loss')
     a.set_xlabel('step'); a.set_ylabel('loss (answer tokens)'); a.set_title('Loss'); a.grid(alpha=.3)
-    if tr or ev: a.legend()
+    for r in records:  # memory alerts and out-of-memory batch changes, where they happened
+        if r.get('event') == 'alert': a.axvline(r['step'], c='tab:red', ls=':', label=f"memory alert ({r['memory']})")
+        if r.get('event') == 'out_of_memory':
+            a.axvline(r['step'], c='tab:orange', ls='--', label=f"out of memory: batch {r['batch_size'][0]} → {r['batch_size'][1]}")
+    if a.get_lines(): a.legend()
     tps = [(r['step'], r['tokens_per_s']) for r in records if r.get('tokens_per_s')]
     if tps: b.plot(*zip(*tps), marker='.', c='tab:green')
     b.set_xlabel('step'); b.set_ylabel('training tokens/s', color='tab:green'); b.set_title('Speed and memory'); b.grid(alpha=.3)
@@ -260,11 +305,12 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
     args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth', padding_free=pf)
     tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
                     eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                    callbacks=[MetricsLogger(run_dir/'metrics.jsonl'), guard := TrainingGuard(), StepLog(),
+                    callbacks=[log := MetricsLogger(run_dir/'metrics.jsonl'), MemoryAlert(log), guard := TrainingGuard(), StepLog(),
                                *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
     tr.medtune_padding = batch_choice(pf, why, getattr(tr, 'padding_free', tr.args.padding_free))  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
     _same_dtypes_on_resume(tr)
+    tr.add_callback(_StepLoss(tr))  # for a loss line after running out of memory
     return tr
 
 # %% ../nbs/07_train.ipynb #c012
@@ -334,21 +380,94 @@ def _ckpt_mib(run_dir)->str:
     if not ck: return '?'
     return f"{sum(f.stat().st_size for f in Path(ck).rglob('*') if f.is_file()) / 2**20:.0f}"
 
+# %% ../nbs/07_train.ipynb #o001
+def smaller_batch(b:int)->int:
+    "The next per-device batch to try after running out of memory: half, or the largest divisor below `b` (same examples per step)."
+    return max(d for d in range(1, b) if b % d == 0) if b > 1 else 1
+
+# %% ../nbs/07_train.ipynb #o003
+class _StepLoss(TrainerCallback):
+    "Keep the loss a trainer has summed since its last log line, as it stands at the end of each step (no device sync)."
+    def __init__(self, trainer): self.trainer, self.loss, self.step = trainer, None, None
+    def on_step_end(self, args, state, control, **kw):
+        t = getattr(self.trainer, '_tr_loss', None)
+        if t is not None: self.loss, self.step = t.detach().clone(), state.global_step
+
+# %% ../nbs/07_train.ipynb #o004
+def _log_pending(trainer, step:int):
+    "Write the loss line the Trainer would have logged at `step` (the steps since its last line), if any."
+    kept = next((c for c in trainer.callback_handler.callbacks if isinstance(c, _StepLoss)), None)
+    last = getattr(trainer, '_globalstep_last_logged', step)
+    if kept is None or kept.step != step or step <= last: return
+    loss = kept.loss.item() / (step - last)
+    trainer.callback_handler.on_log(trainer.args, trainer.state, trainer.control, logs={'loss': loss})
+    trainer._globalstep_last_logged = step
+
+# %% ../nbs/07_train.ipynb #o005
+def _oom_message(trainer, run_dir:Path)->str:
+    "The error of a step that ran out of memory at a batch that cannot (or may no more) be made smaller."
+    a = trainer.args
+    why = 'nothing smaller to try' if a.per_device_train_batch_size == 1 else 'and it already ran out of memory at larger ones'
+    return (f"out of memory at step {trainer.state.global_step + 1} with a per-device batch of "
+            f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {_kept(run_dir)} after changing the "
+            f"config: lower train.max_length, turn on train.gradient_checkpointing, use a lower lora.r, or a smaller model")
+
+# %% ../nbs/07_train.ipynb #o006
+def _recover_oom(trainer, run_dir:Path)->tuple:
+    "After an out-of-memory step: (checkpoint to resume from, change made); TrainingError when the batch is already 1."
+    from medtune.memory import free_memory
+    trainer.model.zero_grad(set_to_none=True); free_memory()
+    a, step = trainer.args, trainer.state.global_step
+    b, acc = a.per_device_train_batch_size, a.gradient_accumulation_steps
+    ck = Path(run_dir)/'checkpoints'/f'checkpoint-{step}'
+    if step and not _complete(ck):
+        _log_pending(trainer, step)
+        try: trainer._save_checkpoint(trainer.model, trial=None)  # the last completed step, weights and optimizer
+        except Exception as e: print(f'medtune: could not save step {step} after running out of memory ({brief(e)})')
+    nb = smaller_batch(b)
+    a.per_device_train_batch_size, a.gradient_accumulation_steps = nb, acc * b // nb
+    a.per_device_eval_batch_size = max(1, a.per_device_eval_batch_size * nb // b)
+    trainer._train_batch_size = nb * max(1, a.n_gpu)
+    trainer.optimizer = trainer.lr_scheduler = None  # built again for the reloaded weights, state from the checkpoint
+    ckpt = last_checkpoint(run_dir) if step else None
+    at = _ckpt_step(ckpt)
+    change = dict(step=at, batch_size=[b, nb], grad_accum=[acc, a.gradient_accumulation_steps],
+                  text=f"batch {b} → {nb} at step {at + 1} after out of memory (gradient accumulation {acc} → "
+                       f"{a.gradient_accumulation_steps}: {b * acc} examples per step as before)")
+    print(f"medtune: {change['text']}")
+    log = next((c for c in trainer.callback_handler.callbacks if isinstance(c, MetricsLogger)), None)
+    if log is not None: log.write(dict(step=at, event='out_of_memory', batch_size=[b, nb], grad_accum=change['grad_accum']))
+    return ckpt, change
+
 # %% ../nbs/07_train.ipynb #c013e
 def train(trainer, # from make_trainer
-          resume:bool=True)->dict: # continue from the run's last checkpoint if there is one
+          resume:bool=True, # continue from the run's last checkpoint if there is one
+          oom_retries:int=4)->dict: # out-of-memory recoveries at most (each halves the batch)
     "Run training (resuming when possible); returns the train summary (loss over all steps, steps, runtime)."
     run_dir = Path(trainer.args.output_dir).parent
-    ckpt = last_checkpoint(run_dir) if resume else None
-    if trainer.is_world_process_zero():
-        remove_partial_checkpoints(run_dir)
-        truncate_metrics(run_dir/'metrics.jsonl', _ckpt_step(ckpt))  # each step once: cut back to the checkpoint's
-    try: out = trainer.train(resume_from_checkpoint=ckpt)
-    except BaseException as e:
-        if (err := _interrupted(trainer, run_dir, e)) is not None: raise err from None
-        raise
+    first = ckpt = last_checkpoint(run_dir) if resume else None
+    changes = []
+    while True:
+        if trainer.is_world_process_zero():
+            remove_partial_checkpoints(run_dir)
+            truncate_metrics(run_dir/'metrics.jsonl', _ckpt_step(ckpt))  # each step once: cut back to the checkpoint's
+        try:
+            out = trainer.train(resume_from_checkpoint=ckpt); break
+        except BaseException as e:
+            if is_oom(e) and len(changes) < oom_retries and trainer.args.world_size == 1 \
+                    and trainer.args.per_device_train_batch_size > 1:
+                ckpt, change = _recover_oom(trainer, run_dir)
+                changes.append(change); continue
+            if (err := _interrupted(trainer, run_dir, e)) is not None: raise err from None
+            if is_oom(e): raise TrainingError(_oom_message(trainer, run_dir)) from None
+            raise
     bad = getattr(getattr(trainer, 'medtune_guard', None), 'bad', None)
     if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(run_dir)))
-    loss = run_loss(read_metrics(run_dir/'metrics.jsonl')) if trainer.is_world_process_zero() else None
+    asked = [c.step for c in trainer.callback_handler.callbacks if isinstance(c, StopOnRequest) and c.step is not None]
+    if asked and asked[0] < trainer.state.max_steps: raise Stopped(f"stopped at step {asked[0]} as asked; {_kept(run_dir)}")
+    recs = read_metrics(run_dir/'metrics.jsonl') if trainer.is_world_process_zero() else []
+    loss = run_loss(recs)
+    peak = {k: max(r[k] for r in recs if k in r) for k in ('rss_gib', 'gpu_peak_gib', 'gpu_reserved_gib') if any(k in r for r in recs)}
     return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss if loss is None else loss,
-            'resumed_from': ckpt}
+            'resumed_from': first, 'batch_changes': changes, 'memory_peak': peak,
+            'batch_size': trainer.args.per_device_train_batch_size, 'grad_accum': trainer.args.gradient_accumulation_steps}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import (ConfigError, MedtuneError, Stopped, FolderLock, atomic_write_json, atomic_write_text,
+from .core import (ConfigError, MedtuneError, Stopped, FolderLock, TrainingError, atomic_write_json, atomic_write_text,
                           brief, disk_full)
 from .config import Config, save_config
 from .env import env_report, choose_padding_free, dist_info, check_launch
@@ -122,7 +122,9 @@ def _questions(p:Prepared, k:int)->list:
     return qs[:k]
 
 # %% ../nbs/11_workflow.ipynb #c015
-def train_stage(p:Prepared, run_dir:Path, state:RunState):
+def train_stage(p:Prepared, run_dir:Path, state:RunState,
+                callbacks:list|None=None, # extra TrainerCallbacks (e.g. medtune.train.StopOnRequest, LivePlot)
+                live_plot:bool|None=None): # the notebook's own live plot (default: when running in a notebook)
     "Load the base model, attach LoRA, train; returns (model, tokenizer, training summary)."
     from medtune.model import load_model, add_lora, param_counts
     from medtune.train import make_trainer, train, read_metrics
@@ -134,9 +136,14 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState):
     _say(f"{p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
     state.end(params=counts)
     state.begin('train')
-    trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, backend=be)
+    trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, callbacks, be,
+                           live_plot)
     _say(trainer.medtune_padding['reason'])
-    summary = train(trainer)
+    try: summary = train(trainer)
+    except TrainingError as e:
+        if not (str(e).startswith('out of memory') and p.plan): raise
+        raise TrainingError(f"{e}. The memory plan had predicted a peak of {p.plan['predicted_gib']:.1f} GiB within "
+                            f"{p.plan['budget_gib']:.1f} GiB free") from None
     losses = [r['loss'] for r in read_metrics(run_dir/'metrics.jsonl') if 'loss' in r]
     summary.update(examples=len(p.train), val_examples=len(p.val), data_fingerprint=data_fingerprint(p.train),
                    first_loss=losses[0] if losses else None, last_loss=losses[-1] if losses else None, params=counts,
@@ -310,7 +317,9 @@ def _tuned_stage(p:Prepared, run_dir:Path, state:RunState)->tuple:
 # %% ../nbs/11_workflow.ipynb #c020r
 def run(cfg:Config, # validated config
         out=None, # run directory (default: output.dir or runs/<tag>-<time>)
-        resume:bool=False)->dict|None: # continue an existing run directory from its last checkpoint
+        resume:bool=False, # continue an existing run directory from its last checkpoint
+        callbacks:list|None=None, # extra TrainerCallbacks for training (e.g. StopOnRequest, a LivePlot of your own)
+        live_plot:bool|None=None)->dict|None: # the notebook's own live plot (default: when running in a notebook)
     "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report (None in the other processes of a multi-process launch)."
     d = dist_info()
     check_launch(d)
@@ -331,7 +340,7 @@ def run(cfg:Config, # validated config
             state.save()
             if trained: model, tok, summary = _tuned_stage(p, run_dir, state)
             else:
-                model, tok, summary = train_stage(p, run_dir, state)
+                model, tok, summary = train_stage(p, run_dir, state, callbacks, live_plot)
                 save_stage(model, tok, p, run_dir, state, summary)
             report = eval_stage(model, tok, p, run_dir, state, summary)
             del model, tok
