@@ -109,7 +109,8 @@ def export_needs(params:int, # parameters of the base model
     return {f: (ram, disk[f] / 2**30) for f in formats}
 
 # %% ../nbs/13_app.ipynb #a020
-# Fitted to the cpu-demo run on a 2-core machine (119 s training, 70 s evaluation; README) at its ~100 GFLOP/s matmul speed:
+# Set from the cpu-demo run on a 2-core machine (119 s training, 70 s evaluation; README), taking ~100 GFLOP/s as its matmul
+# speed (assumed, not measured: the machine was shared while this was written, and cpu_flops read 12-40 GFLOP/s there):
 TRAIN_EFFICIENCY = 1.7 # 6·params·tokens FLOPs per training token, tokens counted at max_length (most examples are shorter)
 EVAL_TOKENS = 260 # tokens of a typical multiple-choice prompt of the shipped benchmarks (chat template included)
 GEN_TOKEN_FLOPS = 10 # a generated token costs this many times 2·params FLOPs on a CPU (one token at a time)
