@@ -1,4 +1,4 @@
-"""Merge a trained adapter into its base model (a plain transformers folder) and write GGUF files for llama.cpp, Ollama and LM Studio; every export is a folder with a model card and a manifest, published whole or not at all.
+"""Merge a trained adapter into its base model (a plain transformers folder) and write GGUF files for llama.cpp, Ollama and LM Studio, tensor by tensor so that a merge fits the RAM of a Colab VM whatever the model's size; every export is a folder with a model card and a manifest, published whole or not at all.
 
 Docs: https://medtune.github.io/medtune/export.html.md"""
 
@@ -6,27 +6,37 @@ Docs: https://medtune.github.io/medtune/export.html.md"""
 
 # %% ../nbs/08a_export.ipynb #c002
 from __future__ import annotations
-import hashlib, json, math
+import hashlib, json, math, shutil, struct
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import ConfigError, ModelError, atomic_write_text, publish_dir
+from .core import ConfigError, ModelError, advance, atomic_write_text, brief, progress, publish_dir
 from .persist import publish_folder, read_adapter_meta
 
 # %% auto #0
-__all__ = ['GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'EXPORT_FORMATS', 'MERGED_DTYPES', 'nf4_round', 'merged_model',
-           'model_card', 'gguf_pre', 'gguf_vocab', 'write_gguf', 'check_gguf', 'export_adapter']
+__all__ = ['NF4_SKIP', 'MERGED_SHARD_BYTES', 'ST_DTYPES', 'GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'EXPORT_FORMATS',
+           'MERGED_DTYPES', 'BASE_FILES', 'nf4_round', 'merged_model', 'StTensor', 'checkpoint_tensors', 'MergePlan',
+           'merge_plan', 'merged_blocks', 'merged_shards', 'MergedWriter', 'write_merged', 'model_card', 'gguf_pre',
+           'gguf_vocab', 'gguf_write', 'write_gguf', 'check_gguf', 'check_room', 'export_adapter']
+
+# %% ../nbs/08a_export.ipynb #c004n
+NF4_SKIP = ('lm_head',) # linear layers a 4-bit load leaves in 16 bit (transformers keeps the output head)
+
+def _nf4(w): # a float32 weight matrix
+    "`w` through nf4 and back (double quantisation, blocksize 64): the weight a 4-bit load computes with."
+    import bitsandbytes.functional as F
+    q, st = F.quantize_4bit(w, blocksize=64, compress_statistics=True, quant_type='nf4')
+    return F.dequantize_4bit(q, st).to(w.dtype)
 
 # %% ../nbs/08a_export.ipynb #c005
 def nf4_round(model, # a full-precision transformers model (modified in place)
-              skip=('lm_head',)): # module names left as loaded (transformers' 4-bit load keeps the output head)
-    "Replace each `nn.Linear` weight with its nf4 round trip (double quantisation, blocksize 64), as a 4-bit load sees it; returns the count."
-    import torch, bitsandbytes.functional as F
+              skip=NF4_SKIP): # module names left as loaded (transformers' 4-bit load keeps the output head)
+    "Replace each `nn.Linear` weight with its nf4 round trip, as a 4-bit load sees it; returns the count."
+    import torch
     n = 0
     for name, mod in model.named_modules():
         if isinstance(mod, torch.nn.Linear) and name.rsplit('.', 1)[-1] not in skip:
-            w = mod.weight.data
-            q, st = F.quantize_4bit(w, blocksize=64, compress_statistics=True, quant_type='nf4')
-            mod.weight.data = F.dequantize_4bit(q, st).to(w.dtype); n += 1
+            mod.weight.data = _nf4(mod.weight.data); n += 1
     return n
 
 # %% ../nbs/08a_export.ipynb #c006
@@ -52,7 +62,7 @@ def _check_room(n_params:int, # parameters of the model to hold
 def merged_model(adapter, # RUN/adapter, or the run directory holding it
                  base:str|None=None, # base model reference (default: the one it was trained on)
                  original_weights:bool=False): # merge into the unrounded base weights even when it trained on a 4-bit base
-    "(model, tokenizer, meta): the verified adapter merged into its base with peft, float32 on the CPU."
+    "(model, tokenizer, meta): the verified adapter merged into its base with peft, float32 on the CPU, the whole model in memory (the reference for `merge_plan`)."
     import torch
     from transformers import AutoModelForCausalLM
     from peft import PeftModel
@@ -67,6 +77,231 @@ def merged_model(adapter, # RUN/adapter, or the run directory holding it
     model = PeftModel.from_pretrained(model, str(ad)).merge_and_unload()
     meta = {**meta, 'merge': dict(base=ref.ref, base_path=ref.path, base_weights='nf4-rounded' if rounded else 'original')}
     return model.eval(), load_tokenizer(str(ad)), meta
+
+# %% ../nbs/08a_export.ipynb #s001
+MERGED_SHARD_BYTES = 4 * 2**30 # largest shard of a merged export (the hub's usual size; memory does not depend on it)
+ST_DTYPES = {'float32': ('F32', 4), 'float16': ('F16', 2), 'bfloat16': ('BF16', 2)} # dtype -> safetensors code, bytes
+
+# %% ../nbs/08a_export.ipynb #s002
+@dataclass
+class StTensor:
+    "One tensor of a safetensors checkpoint, read on demand (the file opened per read: its mapped pages are let go)."
+    name:str # tensor name in the checkpoint
+    file:Path # the .safetensors file holding it
+    shape:tuple # its shape
+    dtype:str # safetensors dtype code (BF16, F16, F32)
+
+    @property
+    def numel(self)->int: return math.prod(self.shape)
+    def rows(self, a:int=0, b:int|None=None):
+        "Rows a..b (the whole tensor by default), as a torch tensor in the stored dtype."
+        from safetensors import safe_open
+        with safe_open(str(self.file), 'pt') as f:
+            return f.get_slice(self.name)[a:b] if self.shape else f.get_tensor(self.name)
+
+# %% ../nbs/08a_export.ipynb #s003
+def checkpoint_tensors(folder)->dict: # a model folder with model.safetensors or model.safetensors.index.json
+    "{name: StTensor} of a safetensors checkpoint, from the file headers only (no weights read)."
+    from safetensors import safe_open
+    folder = Path(folder); idx = folder/'model.safetensors.index.json'
+    if idx.is_file(): files = [folder/f for f in dict.fromkeys(json.loads(idx.read_text())['weight_map'].values())]
+    elif (folder/'model.safetensors').is_file(): files = [folder/'model.safetensors']
+    else: raise ModelError(f"{folder}: no safetensors weights (model.safetensors or model.safetensors.index.json); "
+                           "medtune merges safetensors checkpoints: save the base again with "
+                           "save_pretrained(..., safe_serialization=True)")
+    out = {}
+    for fp in files:
+        if not fp.is_file():
+            raise ModelError(f"{fp}: missing, but the index of {folder} lists it; download the model again")
+        with safe_open(str(fp), 'pt') as f:
+            for k in f.keys(): s = f.get_slice(k); out[k] = StTensor(k, fp, tuple(s.get_shape()), s.get_dtype())
+    return out
+
+# %% ../nbs/08a_export.ipynb #s005
+def _adapter_lora(ad:Path, # a saved adapter folder
+                  names)->dict: # tensor names of the base checkpoint
+    "{base weight name: (lora_A, lora_B, scale)} of a saved LoRA adapter; a ModelError for what a plain merge can't do."
+    from safetensors.torch import load_file
+    c = json.loads((ad/'adapter_config.json').read_text())
+    odd = [k for k in ('use_dora', 'modules_to_save', 'rank_pattern', 'alpha_pattern', 'fan_in_fan_out', 'lora_bias',
+                       'target_parameters') if c.get(k)]
+    if c.get('peft_type', 'LORA') != 'LORA' or odd:
+        raise ModelError(f"{ad}: a {c.get('peft_type')} adapter{' with ' + ', '.join(odd) if odd else ''}: medtune "
+                         "merges plain LoRA adapters (the kind it trains); merge this one with peft's merge_and_unload")
+    scale = c['lora_alpha'] / (math.sqrt(c['r']) if c.get('use_rslora') else c['r'])
+    w, out = load_file(str(ad/'adapter_model.safetensors')), {}
+    for k in w:
+        if '.lora_B.' in k: continue
+        if '.lora_A.' not in k:
+            raise ModelError(f"{ad}: adapter tensor {k} is not a LoRA A or B matrix; medtune merges plain LoRA "
+                             "adapters")
+        mod = k.split('.lora_A.')[0].removeprefix('base_model.model.')
+        if mod + '.weight' not in names:
+            raise ModelError(f"{ad}: the adapter changes {mod}, which the base checkpoint has no weight for; "
+                             "is this the base it was trained on?")
+        out[mod + '.weight'] = (w[k], w[k.replace('.lora_A.', '.lora_B.')], scale)
+    return out
+
+# %% ../nbs/08a_export.ipynb #s006
+def _quantised(config)->set: # the base's transformers config
+    "Weight names of the `nn.Linear` layers a 4-bit load quantises (all but the output head), from an empty model."
+    import torch
+    from transformers import AutoModelForCausalLM
+    with torch.device('meta'): m = AutoModelForCausalLM.from_config(config)
+    return {f'{n}.weight' for n, mod in m.named_modules()
+            if isinstance(mod, torch.nn.Linear) and n.rsplit('.', 1)[-1] not in NF4_SKIP}
+
+# %% ../nbs/08a_export.ipynb #s007
+@dataclass
+class MergePlan:
+    "What a streaming merge reads: the base's tensors, the adapter's LoRA pairs, which weights are nf4-rounded."
+    base:Path # base model folder (config.json and safetensors)
+    config:object # its transformers config
+    tensors:dict # {name: StTensor} of the merged model (a tied output head left out)
+    lora:dict # {weight name: (lora_A, lora_B, scale)}
+    rounded:set # weight names rounded through nf4 before the LoRA update is added
+
+    @property
+    def params(self)->int: return sum(t.numel for t in self.tensors.values())
+
+def merge_plan(adapter, # RUN/adapter, or the run directory holding it
+               base, # the base model's folder (a local copy of a hub model)
+               rounded:bool=True)->MergePlan: # nf4-round the weights a 4-bit load quantises (what QLoRA evaluated)
+    "A `MergePlan` from headers and the adapter only: no weight of the base is read."
+    from transformers import AutoConfig
+    ad, base = _adapter_dir(adapter), Path(base)
+    cfg = AutoConfig.from_pretrained(base)
+    ts = checkpoint_tensors(base)
+    if getattr(cfg, 'tie_word_embeddings', False): ts.pop('lm_head.weight', None)
+    q = _quantised(cfg) if rounded else set()
+    if miss := sorted(q - set(ts)):
+        raise ModelError(f"{base}: the checkpoint has no {miss[0]} (and {len(miss)-1} more) although the model has "
+                         "that layer; its tensor names differ from transformers' (export with --original-weights, or "
+                         "save the base again with save_pretrained)")
+    return MergePlan(base, cfg, ts, _adapter_lora(ad, set(ts)), q)
+
+# %% ../nbs/08a_export.ipynb #s007n
+def _nf4_blocks(t:StTensor, # a weight a 4-bit load quantises (2-D, rows a multiple of 64 values)
+                per:int): # rows per block
+    "`_nf4` of the whole weight, computed and yielded in blocks of `per` rows."
+    import torch, bitsandbytes.functional as F
+    n, cols = t.shape[0], t.shape[1]
+    # double quantisation: the 64-value blocks' absmax, centred on their mean over the whole weight, quantised by 256
+    amax = torch.cat([t.rows(a, a + per).float().reshape(-1, 64).abs().amax(-1) for a in range(0, n, per)])
+    off = amax.mean(); q2, s2 = F.quantize_blockwise(amax - off, blocksize=256); del amax
+    amax2 = F.dequantize_blockwise(q2, s2); amax2 += off
+    for a in range(0, n, per):  # nf4 codes chosen with each block's exact absmax, then scaled by the compressed one
+        w = t.rows(a, a + per).float()
+        q, _ = torch.ops.bitsandbytes.quantize_4bit.default(w, 64, 'nf4', torch.uint8)
+        i = a*cols // 64
+        yield torch.ops.bitsandbytes.dequantize_4bit.default(q, amax2[i:i + w.numel()//64], 64, 'nf4', w.shape,
+                                                             torch.float32)
+        del w, q
+
+# %% ../nbs/08a_export.ipynb #s007m
+def _trim():
+    "Give the heap's freed memory back to the system (glibc's `malloc_trim`): RSS follows what the merge holds."
+    import ctypes
+    try: ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError): pass  # not glibc
+
+# %% ../nbs/08a_export.ipynb #s008
+def merged_blocks(plan:MergePlan, # from merge_plan
+                  name:str): # a tensor of plan.tensors
+    "The merged tensor `name` in float32, as blocks of rows of at most `EXPORT_BLOCK_ELEMS` values."
+    from medtune.memory import EXPORT_BLOCK_ELEMS
+    t, lo, rounded = plan.tensors[name], plan.lora.get(name), name in plan.rounded
+    n, cols = (t.shape[0] if t.shape else 1), math.prod(t.shape[1:])
+    per = max(1, EXPORT_BLOCK_ELEMS // cols) if len(t.shape) > 1 else n
+    if rounded and cols % 64: per, src = n, iter([_nf4(t.rows().float())])  # rows not of whole 64-value blocks
+    else: src = _nf4_blocks(t, per) if rounded else (t.rows(a, a + per).float() for a in range(0, n, per))
+    for a, w in zip(range(0, n, per), src):
+        if lo: w += (lo[1][a:a + per].float() @ lo[0].float()).mul_(lo[2])  # peft's update: scale · B @ A
+        yield w
+        advance(w.numel())
+        del w  # the next block is computed without this one held
+    _trim()
+
+# %% ../nbs/08a_export.ipynb #s014m
+def merged_shards(plan:MergePlan, # from merge_plan
+                  dtype:str='bfloat16', # float32, float16 or bfloat16
+                  shard_bytes:int=MERGED_SHARD_BYTES)->list: # largest shard
+    "[(file name, tensor names)] of a merged export: `model.safetensors`, or shards named as `save_pretrained` does."
+    size, shards = ST_DTYPES[dtype][1], [[0, []]]
+    for n, t in plan.tensors.items():
+        if shards[-1][1] and shards[-1][0] + t.numel*size > shard_bytes: shards.append([0, []])
+        shards[-1][0] += t.numel*size; shards[-1][1].append(n)
+    if len(shards) == 1: return [('model.safetensors', shards[0][1])]
+    return [(f'model-{i+1:05d}-of-{len(shards):05d}.safetensors', ns) for i, (_, ns) in enumerate(shards)]
+
+
+# %% ../nbs/08a_export.ipynb #s014s
+def _slices(b, # a block of rows (torch tensor)
+            n:int=2**20): # values per slice
+    "Views of `b` of at most `n` values in whole rows: a conversion's temporaries stay small whatever the block."
+    per = max(1, n // max(1, math.prod(b.shape[1:]))) if b.dim() > 1 else max(1, len(b))
+    return b.split(per) if b.dim() else [b]
+
+# %% ../nbs/08a_export.ipynb #s015
+class MergedWriter:
+    "Writes a merged folder's safetensors shards while each tensor's blocks pass through `blocks`, in plan order."
+    def __init__(self, plan:MergePlan, # from merge_plan
+                 dest, # folder to write the shards into
+                 dtype:str='bfloat16', # float32, float16 or bfloat16
+                 shard_bytes:int=MERGED_SHARD_BYTES): # largest shard
+        self.plan, self.dest, self.dtype, self.shards = plan, Path(dest), dtype, merged_shards(plan, dtype, shard_bytes)
+        self.shard_of = {n: i for i, (_, ns) in enumerate(self.shards) for n in ns}
+        self.f, self.i, self.total = None, -1, 0
+
+    def _open(self, i:int):
+        "Start shard `i`: its header (every tensor's dtype, shape and byte range)."
+        code, size = ST_DTYPES[self.dtype]
+        head, off = {'__metadata__': {'format': 'pt'}}, 0
+        for n in self.shards[i][1]:
+            shape = self.plan.tensors[n].shape; nb = math.prod(shape)*size
+            head[n] = dict(dtype=code, shape=list(shape), data_offsets=[off, off + nb]); off += nb
+        h = json.dumps(head, separators=(',', ':')).encode(); h += b' ' * (-len(h) % 8)
+        self.f, self.i, self.end = open(self.dest/self.shards[i][0], 'wb'), i, 8 + len(h) + off
+        self.f.write(struct.pack('<Q', len(h))); self.f.write(h); self.total += off
+
+    def _close(self):
+        if self.f is None: return
+        pos = self.f.tell(); self.f.close(); self.f = None
+        if pos != self.end:
+            raise ModelError(f"{self.dest/self.shards[self.i][0]}: {pos} bytes written, {self.end} expected")
+
+    def blocks(self, name:str, # a tensor of the plan
+               blocks): # its float32 blocks of rows, in order
+        "Yield `blocks` unchanged, writing each into the tensor's shard in the merged dtype on the way."
+        import torch
+        i = self.shard_of[name]
+        if i < self.i: raise ModelError(f"merged export: tensor {name} came after the tensors of a later shard")
+        if i != self.i: self._close(); self._open(i)
+        td = getattr(torch, self.dtype)
+        for b in blocks:
+            for r in _slices(b): self.f.write(r.to(td).contiguous().reshape(-1).view(torch.uint8).numpy())
+            yield b
+        if name == self.shards[i][1][-1]: self._close()
+
+    def finish(self)->list:
+        "Close the last shard and write transformers' index when there are several; returns the file names."
+        self._close()
+        names = [fn for fn, _ in self.shards]
+        if len(names) == 1: return names
+        index = dict(metadata=dict(total_size=self.total), weight_map={n: fn for fn, ns in self.shards for n in ns})
+        atomic_write_text(self.dest/'model.safetensors.index.json', json.dumps(index, indent=2))
+        return names + ['model.safetensors.index.json']
+
+# %% ../nbs/08a_export.ipynb #s015w
+def write_merged(plan:MergePlan, # from merge_plan
+                 dest, # folder to write the weights into
+                 dtype:str='bfloat16', # float32, float16 or bfloat16
+                 shard_bytes:int=MERGED_SHARD_BYTES)->list: # largest shard
+    "The merged weights into `dest` as safetensors shards (with transformers' index when several); the file names."
+    w = MergedWriter(plan, dest, dtype, shard_bytes)
+    for n in plan.tensors:
+        for _ in w.blocks(n, merged_blocks(plan, n)): pass
+    return w.finish()
 
 # %% ../nbs/08a_export.ipynb #c015
 def _eval_table(report:dict)->list[str]:
@@ -158,6 +393,18 @@ def _permute(w, # query or key projection weight (out, in)
     "Reorder rows from transformers' rotate-half RoPE layout to llama.cpp's interleaved one (convert_hf_to_gguf.py's `permute`)."
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
+# %% ../nbs/08a_export.ipynb #c023h
+def _head_blocks(blocks, # row blocks of a query or key projection (weight or bias)
+                 d:int): # rows per head
+    "The rows of `blocks` regrouped into whole heads, each group permuted for llama.cpp (`_permute` keeps to a head)."
+    import torch
+    buf = None
+    for b in blocks:
+        buf = b if buf is None else torch.cat([buf, b])
+        if k := buf.shape[0] // d * d: yield _permute(buf[:k], k // d); buf = buf[k:]
+    if buf is not None and len(buf):
+        raise ModelError(f"GGUF export: {len(buf)} rows left over after whole heads of {d}")
+
 # %% ../nbs/08a_export.ipynb #c023r
 def _rope(c)->tuple: # a model config
     "(RoPE parameters, base frequency, rotary dimension) of config `c`."
@@ -183,32 +430,75 @@ def _rope_freqs(c): # a model config
     return torch.tensor(out, dtype=torch.float32)
 
 # %% ../nbs/08a_export.ipynb #c027
-def _gguf_header(w, c, tok, tokdir:Path, name:str, qtype:str):
+def _gguf_header(w, c, tok, tokdir:Path, qtype:str):
     "Model sizes, file type and tokenizer metadata into GGUF writer `w` (config `c`)."
     import gguf
-    w.add_name(name); w.add_type('model')
-    w.add_context_length(c.max_position_embeddings); w.add_embedding_length(c.hidden_size); w.add_block_count(c.num_hidden_layers)
-    w.add_feed_forward_length(c.intermediate_size); w.add_head_count(c.num_attention_heads); w.add_head_count_kv(c.num_key_value_heads)
+    w.add_context_length(c.max_position_embeddings); w.add_embedding_length(c.hidden_size)
+    w.add_block_count(c.num_hidden_layers); w.add_feed_forward_length(c.intermediate_size)
+    w.add_head_count(c.num_attention_heads); w.add_head_count_kv(c.num_key_value_heads)
     w.add_layer_norm_rms_eps(c.rms_norm_eps); w.add_vocab_size(c.vocab_size)
     _, theta, dim = _rope(c)
     w.add_rope_freq_base(theta); w.add_rope_dimension_count(dim)
+    if dim != c.hidden_size // c.num_attention_heads:  # llama.cpp assumes hidden/heads unless told
+        w.add_key_length(dim); w.add_value_length(dim)
     ft = gguf.LlamaFileType
-    w.add_file_type({'f32': ft.ALL_F32, 'f16': ft.MOSTLY_F16, 'q8_0': ft.MOSTLY_Q8_0}[qtype]); w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    w.add_file_type({'f32': ft.ALL_F32, 'f16': ft.MOSTLY_F16, 'q8_0': ft.MOSTLY_Q8_0}[qtype])
+    w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     toks, types = gguf_vocab(tok, c.vocab_size)
     w.add_tokenizer_model('gpt2'); w.add_tokenizer_pre(gguf_pre(tok)); w.add_token_list(toks); w.add_token_types(types)
     sv = gguf.SpecialVocab(tokdir, load_merges=True, n_vocab=len(toks))
-    if not sv.merges: raise ModelError(f"GGUF export: {tokdir} has no BPE merges (tokenizer.json); only byte-level BPE tokenizers are supported")
+    if not sv.merges: raise ModelError(f"GGUF export: {tokdir} has no BPE merges (tokenizer.json); only byte-level BPE "
+                                       "tokenizers are supported")
     sv.add_to_gguf(w, quiet=True)
 
+# %% ../nbs/08a_export.ipynb #c027g
+def _gguf_general(w, name:str, # general.name
+                  base:str='', # the base model's hub id (owner/name) or folder
+                  base_dir=None): # its local folder, whose model card gives license, languages and tags
+    "`general.*` as llama.cpp's converter writes them (gguf-py's `Metadata`), the model a fine-tune of `base`."
+    import gguf
+    total, shared, expert, count = w.get_total_parameter_count()
+    d = Path(base_dir) if base_dir else None
+    M = gguf.Metadata
+    md = M.apply_metadata_heuristic(M(), M.load_model_card(d), M.load_hf_parameters(d),
+                                    Path(base.rstrip('/').split('/')[-1] or 'model'), total)
+    md.name, md.size_label = name, gguf.size_label(total, shared, expert, count)
+    md.finetune = '-'.join(x for x in (md.finetune, 'medtune') if x)
+    org, _, repo = base.rstrip('/').rpartition('/')
+    hub = bool(org) and base.count('/') == 1 and not base.startswith(('.', '/', '~'))
+    where = dict(organization=M.id_to_title(org), repo_url=f'https://huggingface.co/{base}') if hub else {}
+    if base: md.base_models = [dict(name=M.id_to_title(repo), **where)]
+    md.tags = list(dict.fromkeys([*(md.tags or []), 'medtune', 'medical']))
+    w.add_type(gguf.GGUFType.MODEL); md.set_gguf_meta_model(w)
+
 # %% ../nbs/08a_export.ipynb #c028
-def _gguf_tensor(w, gname:str, a, qtype:str):
-    "Add float32 array `a` as tensor `gname`: 1-D stays f32, 2-D takes `qtype` (q8_0 needs rows divisible by 32, else f16)."
+def _gguf_kind(shape, qtype:str)->str:
+    "GGUF type of a tensor: 1-D stays F32; 2-D takes `qtype` (Q8_0 needs rows that are a multiple of 32, else F16)."
+    if len(shape) < 2 or qtype == 'f32': return 'F32'
+    return 'Q8_0' if qtype == 'q8_0' and shape[-1] % 32 == 0 else 'F16'
+
+def _gguf_info(w, gname:str, shape, kind:str)->int:
+    "Declare tensor `gname` of `shape` and GGUF type `kind` to writer `w`; returns its bytes."
     import numpy as np, gguf
-    if a.ndim == 1 or qtype == 'f32': return w.add_tensor(gname, a.astype(np.float32))
-    if qtype == 'q8_0' and a.shape[-1] % 32 == 0:
-        q = gguf.quants.quantize(a, gguf.GGMLQuantizationType.Q8_0)
-        return w.add_tensor(gname, q, raw_shape=q.shape, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-    w.add_tensor(gname, a.astype(np.float16))
+    if kind == 'Q8_0':
+        T = gguf.GGMLQuantizationType.Q8_0; bs = gguf.quant_shape_to_byte_shape(tuple(shape), T)
+        w.add_tensor_info(gname, bs, np.dtype(np.uint8), math.prod(bs), raw_dtype=T); return math.prod(bs)
+    dt = np.dtype(np.float32 if kind == 'F32' else np.float16)
+    w.add_tensor_info(gname, tuple(shape), dt, math.prod(shape)*dt.itemsize); return math.prod(shape)*dt.itemsize
+
+def _gguf_data(a, kind:str): # float32 numpy rows
+    "Rows `a` in GGUF type `kind` (Q8_0 blocks lie within a row, so blocks of rows quantise independently)."
+    import numpy as np, gguf
+    if kind == 'Q8_0': return gguf.quants.quantize(a, gguf.GGMLQuantizationType.Q8_0)
+    return a.astype(np.float32 if kind == 'F32' else np.float16)
+
+class _Streamed:
+    "A tensor's data for `GGUFWriter.write_tensor_data`: converted and written a block at a time by `tofile`."
+    def __init__(self, nbytes:int, blocks): self.nbytes, self._blocks = nbytes, blocks
+    def tofile(self, f):
+        n = 0
+        for b in self._blocks(): b.tofile(f); n += b.nbytes
+        if n != self.nbytes: raise ModelError(f"GGUF export: {n} bytes written for a tensor of {self.nbytes}")
 
 # %% ../nbs/08a_export.ipynb #c028a
 def _gguf_arch(c, # a model config
@@ -221,29 +511,54 @@ def _gguf_arch(c, # a model config
     return GGUF_ARCHS[arch]
 
 # %% ../nbs/08a_export.ipynb #c029
-def write_gguf(model, # merged transformers model (float32)
+def gguf_write(dest, # the .gguf file to write
+               c, # the model's transformers config
+               items, # [(transformers tensor name, shape, blocks)]: blocks() yields the tensor's float32 rows in order
+               tok, # its tokenizer
+               tokdir, # folder holding that tokenizer's files (tokenizer.json, chat template)
+               qtype:str='q8_0', # tensor type: f32, f16 or q8_0
+               name:str='medtune model', # general.name
+               base:str='', # the base model (hub id or folder), for general.base_model.*
+               base_dir=None, # the base's local folder (its model card)
+               arch_default:str='?'): # architecture class when the config names none (a model built in memory)
+    "Write a model as one GGUF file llama.cpp loads (Llama, Qwen2; byte-level BPE tokenizers), a block at a time."
+    import gguf, torch
+    if qtype not in GGUF_TYPES: raise ConfigError(f"gguf type {qtype!r}: choose one of {', '.join(GGUF_TYPES)}")
+    arch = _gguf_arch(c, arch_default)
+    A = gguf.MODEL_ARCH
+    tmap = gguf.get_tensor_name_map(A.LLAMA if arch == 'llama' else A.QWEN2, c.num_hidden_layers)
+    plan = [('rope_freqs.weight', tuple(rf.shape), lambda rf=rf: [rf])] if (rf := _rope_freqs(c)) is not None else []
+    for n, shape, blocks in items:
+        if n == 'lm_head.weight' and c.tie_word_embeddings: continue
+        if (g := tmap.get_name(n, try_suffixes=('.weight', '.bias'))) is None:
+            raise ModelError(f"GGUF export: no GGUF name for tensor {n}")
+        heads = (c.num_attention_heads if n.endswith(('q_proj.weight', 'q_proj.bias')) else
+                 c.num_key_value_heads if n.endswith(('k_proj.weight', 'k_proj.bias')) else 0)
+        if arch == 'llama' and heads: blocks = lambda b=blocks, d=shape[0] // heads: _head_blocks(b(), d)
+        plan.append((g, tuple(shape), blocks))
+    w = gguf.GGUFWriter(str(dest), arch)  # the file is created by write_header_to_file, after every check
+    try:
+        kinds = [_gguf_kind(s, qtype) for _, s, _ in plan]
+        sizes = [_gguf_info(w, g, s, k) for (g, s, _), k in zip(plan, kinds)]
+        _gguf_general(w, name, base, base_dir); _gguf_header(w, c, tok, Path(tokdir), qtype)
+        w.write_header_to_file(); w.write_kv_data_to_file(); w.write_ti_data_to_file()
+        for (_, _, blocks), k, nb in zip(plan, kinds, sizes):
+            data = lambda blocks=blocks, k=k: (_gguf_data(r.numpy(), k) for b in blocks() for r in _slices(b))
+            w.write_tensor_data(_Streamed(nb, data))
+    finally: w.close()
+    return Path(dest)
+
+# %% ../nbs/08a_export.ipynb #c029w
+def write_gguf(model, # a merged transformers model in memory (float32)
                tok, # its tokenizer
                tokdir, # folder holding that tokenizer's files (tokenizer.json, chat template)
                dest, # the .gguf file to write
                qtype:str='q8_0', # tensor type: f32, f16 or q8_0
-               name:str='medtune model'): # general.name
-    "Write `model` as a GGUF file llama.cpp loads (Llama and Qwen2 architectures, byte-level BPE tokenizers)."
-    import gguf
-    if qtype not in GGUF_TYPES: raise ConfigError(f"gguf type {qtype!r}: choose one of {', '.join(GGUF_TYPES)}")
-    c = model.config; arch = _gguf_arch(c, type(model).__name__)
-    w = gguf.GGUFWriter(str(dest), arch)
-    _gguf_header(w, c, tok, Path(tokdir), name, qtype)
-    if (rf := _rope_freqs(c)) is not None: w.add_tensor('rope_freqs.weight', rf.numpy())
-    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA if arch == 'llama' else gguf.MODEL_ARCH.QWEN2, c.num_hidden_layers)
-    for n, t in model.state_dict().items():
-        if n == 'lm_head.weight' and c.tie_word_embeddings: continue
-        a = t.detach().float()
-        if arch == 'llama' and n.endswith(('q_proj.weight', 'q_proj.bias')): a = _permute(a, c.num_attention_heads)
-        if arch == 'llama' and n.endswith(('k_proj.weight', 'k_proj.bias')): a = _permute(a, c.num_key_value_heads)
-        if (g := tmap.get_name(n, try_suffixes=('.weight', '.bias'))) is None: raise ModelError(f"GGUF export: no GGUF name for tensor {n}")
-        _gguf_tensor(w, g, a.numpy(), qtype)
-    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
-    return Path(dest)
+               name:str='medtune model', # general.name
+               base:str=''): # the base model (hub id or folder), for general.base_model.*
+    "Write an in-memory `model` as a GGUF file llama.cpp loads (see `gguf_write`)."
+    items = [(n, tuple(t.shape), lambda t=t: [t.detach().float()]) for n, t in model.state_dict().items()]
+    return gguf_write(dest, model.config, items, tok, tokdir, qtype, name, base, arch_default=type(model).__name__)
 
 # %% ../nbs/08a_export.ipynb #c037
 EXPORT_FORMATS = ('merged', 'gguf')
@@ -282,6 +597,69 @@ def _publish(dest:Path, write, card:str, meta:dict)->Path:
         atomic_write_text(tmp/'medtune.json', json.dumps(meta, indent=1))
     return publish_folder(dest, _all)
 
+# %% ../nbs/08a_export.ipynb #c039b
+BASE_FILES = ['*.safetensors', '*.json', 'README.md'] # what an export downloads of a hub base
+
+def _hub_download_gib(repo:str)->float: # hub id owner/name
+    "GiB of `repo`'s safetensors weights not yet in the local Hugging Face cache (0 when all are there)."
+    from huggingface_hub import HfApi, snapshot_download
+    try: checkpoint_tensors(snapshot_download(repo, allow_patterns=BASE_FILES, local_files_only=True)); return 0.0
+    except Exception: pass  # not cached, or only in part
+    try: info = HfApi().model_info(repo, files_metadata=True)
+    except Exception as e:
+        raise ModelError(f"{repo}: cannot list its weights on the Hugging Face hub ({type(e).__name__}: {brief(e)}); "
+                         "check the network (and HF_TOKEN for a gated model), or export from a local copy of the base"
+                         ) from None
+    return sum(s.size or 0 for s in info.siblings if s.rfilename.endswith('.safetensors'))/2**30
+
+def _base_folder(ref)->Path: # a medtune.model.ResolvedModel
+    "A local folder with the base's config and safetensors: its own, or the hub model fetched into the hub's cache."
+    if ref.kind != 'hub': return Path(ref.path)
+    from huggingface_hub import snapshot_download
+    try: return Path(snapshot_download(ref.ref, allow_patterns=BASE_FILES))
+    except Exception as e:
+        raise ModelError(f"{ref.ref}: downloading its weights failed ({type(e).__name__}: {brief(e)}); check the "
+                         "network and run the export again") from None
+
+# %% ../nbs/08a_export.ipynb #c039c
+def _free_gib(path)->tuple:
+    "(free GiB, device) of the file system that holds `path` (its nearest existing parent)."
+    p = Path(path).absolute()
+    while not p.exists(): p = p.parent
+    return shutil.disk_usage(p).free/2**30, p.stat().st_dev
+
+def check_room(need, # a medtune.memory.ExportNeed
+               out, # folder the exports go to
+               what:str, # the export, for messages
+               cache=None): # folder a hub download goes to (need.files['base download'])
+    "A ModelError, before anything is read or written, when free RAM or disk falls short of the need, with the numbers."
+    import psutil
+    free = psutil.virtual_memory().available/2**30
+    if need.ram_gib > free:
+        raise ModelError(f"{what}: the merge needs about {need.ram_gib:.1f} GiB of RAM and {free:.1f} GiB is free; "
+                         "close what holds memory (a notebook that still holds the training model: restart its kernel) "
+                         "and export again")
+    dl = need.files.get('base download', 0.0)
+    (fo, dev), (fc, dc) = _free_gib(out), _free_gib(cache or out)
+    spots = {dev: [need.disk_gib - dl, fo, out]}
+    if dl: spots.setdefault(dc, [0.0, fc, cache])[0] += dl
+    parts = ', '.join(f"{k} {v:.1f} GiB" for k, v in need.files.items())
+    for n, f, where in spots.values():
+        if n > f: raise ModelError(f"{what}: needs about {n:.1f} GiB of disk in {where} ({parts}) and {f:.1f} GiB is "
+                                   "free there; free some space or export to another disk (--out)")
+
+# %% ../nbs/08a_export.ipynb #c039d
+def _merged_config(plan:MergePlan, dest:Path, dtype:str):
+    "config.json (the weights' dtype, no quantisation) and generation_config.json of a merged folder."
+    import copy, torch
+    from transformers import GenerationConfig
+    c = copy.deepcopy(plan.config); c.dtype = getattr(torch, dtype)
+    if hasattr(c, 'quantization_config'): del c.quantization_config
+    c.save_pretrained(dest)
+    try: g = GenerationConfig.from_pretrained(plan.base)
+    except OSError: g = GenerationConfig.from_model_config(c)
+    g.save_pretrained(dest)
+
 # %% ../nbs/08a_export.ipynb #c040
 def export_adapter(adapter, # RUN/adapter, or the run directory holding it
                    formats=EXPORT_FORMATS, # any of 'merged', 'gguf'
@@ -289,29 +667,54 @@ def export_adapter(adapter, # RUN/adapter, or the run directory holding it
                    dtype:str='bfloat16', # dtype of the merged folder's weights
                    out=None, # folder for the exports (default: the run's exports/)
                    original_weights:bool=False)->dict: # merge into the unrounded base weights (see merged_model)
-    "Merge the adapter into its base and write the requested exports; returns {format: folder}."
-    import torch
-    if bad := [f for f in formats if f not in EXPORT_FORMATS]: raise ConfigError(f"export format {bad}: choose from {', '.join(EXPORT_FORMATS)}")
+    "Merge the adapter into its base a block at a time (once for both formats) and write the exports; {format: folder}."
+    from huggingface_hub.constants import HF_HUB_CACHE
+    from medtune.config import SMOLLM2_HUB_ID
+    from medtune.memory import export_need, model_shape
+    from medtune.model import resolve_model, load_tokenizer
+    if bad := [f for f in formats if f not in EXPORT_FORMATS]:
+        raise ConfigError(f"export format {bad}: choose from {', '.join(EXPORT_FORMATS)}")
     if gguf_type not in GGUF_TYPES: raise ConfigError(f"gguf type {gguf_type!r}: choose one of {', '.join(GGUF_TYPES)}")
-    if dtype not in MERGED_DTYPES: raise ConfigError(f"merged dtype {dtype!r}: choose one of {', '.join(MERGED_DTYPES)}")
+    if dtype not in MERGED_DTYPES:
+        raise ConfigError(f"merged dtype {dtype!r}: choose one of {', '.join(MERGED_DTYPES)}")
     ad = _adapter_dir(adapter); out = Path(out or ad.parent/'exports')
     dests = {f: out/('merged' if f == 'merged' else 'gguf') for f in formats}
     if taken := [str(d) for d in dests.values() if d.exists()]:
         raise ConfigError(f"{', '.join(taken)} already exists; remove it or pass another output folder")
     if 'gguf' in formats: check_gguf(ad)  # an unsupported model is refused now, not after minutes of merging
-    model, tok, meta = merged_model(ad, original_weights=original_weights)
+    meta = read_adapter_meta(ad); ref = resolve_model(meta['base_model'])
+    dl = _hub_download_gib(ref.ref) if ref.kind == 'hub' else 0.0
+    shape = model_shape(ref.ref if ref.kind == 'hub' else ref.path)
+    check_room(export_need(shape, formats, gguf_type, dtype, meta['config']['lora']['r'], dl), out, f"export of {ad}",
+               cache=HF_HUB_CACHE)
+    rounded = meta['config']['model'].get('load_in_4bit', False) and not original_weights
+    base = _base_folder(ref); plan = merge_plan(ad, base, rounded); tok = load_tokenizer(str(ad))
+    merge = dict(base=ref.ref, base_path=ref.path, base_weights='nf4-rounded' if rounded else 'original')
+    meta = {**meta, 'merge': merge}
     rp = ad.parent/'report.json'; report = json.loads(rp.read_text()) if rp.is_file() else None
-    done = {}
-    if 'gguf' in formats:
-        fname = f'model-{gguf_type}.gguf'; eos = tok.eos_token
-        def _gg(tmp):
-            write_gguf(model, tok, ad, tmp/fname, gguf_type, name=f"{meta['merge']['base']} medtune")
-            atomic_write_text(tmp/'Modelfile', f'FROM ./{fname}\n' + (f'PARAMETER stop "{eos}"\n' if eos else ''))
-        done['gguf'] = _publish(dests['gguf'], _gg, model_card(meta, report, _usage('gguf', fname, eos), [fname, 'Modelfile']),
-                                {**meta, 'export': dict(format='gguf', type=gguf_type)})
-    if 'merged' in formats:
-        def _mg(tmp):
-            model.to(getattr(torch, dtype)).save_pretrained(tmp, safe_serialization=True); tok.save_pretrained(tmp)
-        done['merged'] = _publish(dests['merged'], _mg, model_card(meta, report, _usage('merged', str(dests['merged'])), ['model.safetensors', 'config.json']),
-                                  {**meta, 'export': dict(format='merged', dtype=dtype)})
-    return done
+    gname, eos = f'model-{gguf_type}.gguf', tok.eos_token
+    def _gguf(tmp, blocks_of): # the GGUF file and Modelfile into tmp, from the merged tensors blocks_of(name)
+        items = [(n, t.shape, lambda n=n: blocks_of(n)) for n, t in plan.tensors.items()]
+        gguf_write(tmp/gname, plan.config, items, tok, ad, gguf_type, name=f"{meta['merge']['base']} medtune",
+                   base=SMOLLM2_HUB_ID if ref.kind == 'embedded' else ref.ref, base_dir=base)
+        atomic_write_text(tmp/'Modelfile', f'FROM ./{gname}\n' + (f'PARAMETER stop "{eos}"\n' if eos else ''))
+    def _merged(tmp, gguf_tmp=None): # the merged folder into tmp; with gguf_tmp, the GGUF too, in the same pass
+        if gguf_tmp is None: write_merged(plan, tmp, dtype)
+        else:
+            w = MergedWriter(plan, tmp, dtype)
+            _gguf(gguf_tmp, lambda n: w.blocks(n, merged_blocks(plan, n))); w.finish()
+        _merged_config(plan, tmp, dtype); tok.save_pretrained(tmp)
+    shards = [fn for fn, _ in merged_shards(plan, dtype)]
+    mcard = model_card(meta, report, _usage('merged', str(dests.get('merged'))), shards + ['config.json'])
+    mmeta, done = {**meta, 'export': dict(format='merged', dtype=dtype)}, {}
+    total = sum(math.prod(t.shape) for t in plan.tensors.values())  # values merged, once for both formats
+    with progress(f"export {' + '.join(f for f in EXPORT_FORMATS if f in formats)}", total, 'param', scale=True):
+        if 'gguf' in formats:  # both: the merged folder is published from inside the GGUF's, each whole or not at all
+            def _gg(tmp):
+                if 'merged' in formats:
+                    done['merged'] = _publish(dests['merged'], lambda tm: _merged(tm, tmp), mcard, mmeta)
+                else: _gguf(tmp, lambda n: merged_blocks(plan, n))
+            gcard = model_card(meta, report, _usage('gguf', gname, eos), [gname, 'Modelfile'])
+            done['gguf'] = _publish(dests['gguf'], _gg, gcard, {**meta, 'export': dict(format='gguf', type=gguf_type)})
+        elif 'merged' in formats: done['merged'] = _publish(dests['merged'], _merged, mcard, mmeta)
+    return dict(sorted(done.items()))

@@ -15,10 +15,12 @@ from .core import ConfigError, brief
 from .config import Config
 
 # %% auto #0
-__all__ = ['SHAPES', 'HUB_ALIASES', 'NF4_BYTES', 'LORA_BYTES', 'OPTIMIZER_BYTES', 'OVERHEAD_GIB', 'ACT_SCALE', 'HF_LOGIT_BYTES',
-           'HF_ATTN_BYTES', 'PF_SAVE_BYTES', 'CALIBRATION', 'DEVICE_POINTS', 'memory_snapshot', 'free_memory',
-           'ModelShape', 'shape_from_config', 'model_shape', 'lora_params', 'memory_terms', 'predict_peak_gib',
-           'calibration_table', 'format_calibration', 'Plan', 'plan_fit', 'apply_plan', 'format_plan']
+__all__ = ['SHAPES', 'HUB_ALIASES', 'FAMILIES', 'UNCALIBRATED_MARGIN', 'NF4_BYTES', 'LORA_BYTES', 'OPTIMIZER_BYTES',
+           'OVERHEAD_GIB', 'ACT_SCALE', 'HF_LOGIT_BYTES', 'HF_ATTN_BYTES', 'PF_SAVE_BYTES', 'CALIBRATION',
+           'DEVICE_POINTS', 'EXPORT_BLOCK_ELEMS', 'EXPORT_BASE_GIB', 'EXPORT_BLOCK_COPIES', 'GGUF_BYTES', 'DTYPE_BYTES',
+           'memory_snapshot', 'free_memory', 'ModelShape', 'Family', 'shape_from_config', 'model_shape', 'lora_params',
+           'memory_terms', 'predict_peak_gib', 'calibration_table', 'format_calibration', 'Plan', 'plan_fit',
+           'apply_plan', 'format_plan', 'ExportNeed', 'export_need', 'format_export_need']
 
 # %% ../nbs/03_memory.ipynb #c004
 def memory_snapshot():
@@ -41,7 +43,7 @@ def free_memory():
 # %% ../nbs/03_memory.ipynb #c008
 @dataclass
 class ModelShape:
-    "The sizes of a decoder-only (Llama-family) transformer that decide its memory use."
+    "The sizes of a decoder-only transformer that decide its memory use."
     name:str # where the shape came from: a table name, a hub id or a folder
     hidden:int # hidden size
     layers:int # decoder layers
@@ -52,6 +54,10 @@ class ModelShape:
     tied:bool # input embeddings shared with the output head
     head_dim:int=0 # per-head size; 0 = hidden // heads
     attn_bias:bool=False # q/k/v projections have biases (Qwen2)
+    family:str='llama' # transformers' model_type (a key of FAMILIES)
+    norms:int=2 # RMSNorm weight vectors of the hidden size per decoder layer
+    qk_norm:bool=False # per-head RMSNorm on queries and keys (head_dim weights each)
+    sliding_window:int|None=None # attention window of the sliding-window layers, when the model has them
 
     def __post_init__(self):
         if not self.head_dim: self.head_dim = self.hidden // self.heads
@@ -66,11 +72,18 @@ class ModelShape:
         h, q, kv, i = self.hidden, self.q_dim, self.kv_dim, self.intermediate
         return self.layers*(h*q + 2*h*kv + q*h + 3*h*i)
     @property
-    def other_params(self)->int:
-        "Everything else, kept in 16 bit: embeddings, untied lm_head, norms, q/k/v biases."
-        emb = self.vocab*self.hidden*(1 if self.tied else 2)
+    def embed_params(self)->int:
+        "Input embeddings, plus the output head when it is not tied to them."
+        return self.vocab*self.hidden*(1 if self.tied else 2)
+    @property
+    def vector_params(self)->int:
+        "The 1-D weights: norms and q/k/v biases."
         bias = self.layers*(self.q_dim + 2*self.kv_dim) if self.attn_bias else 0
-        return emb + self.layers*2*self.hidden + self.hidden + bias
+        return self.layers*(self.norms*self.hidden + (2*self.head_dim if self.qk_norm else 0)) + self.hidden + bias
+    @property
+    def other_params(self)->int:
+        "Everything but the linear projections, kept in 16 bit: embeddings, untied lm_head, norms, q/k/v biases."
+        return self.embed_params + self.vector_params
     @property
     def params(self)->int:
         "Total parameter count."
@@ -81,8 +94,8 @@ SHAPES = {s.name: s for s in [
     ModelShape('llama-1b', hidden=2048, layers=16, heads=32, kv_heads=8, intermediate=8192, vocab=128256, tied=True),
     ModelShape('llama-3b', hidden=3072, layers=28, heads=24, kv_heads=8, intermediate=8192, vocab=128256, tied=True),
     ModelShape('llama-8b', hidden=4096, layers=32, heads=32, kv_heads=8, intermediate=14336, vocab=128256, tied=False),
-    ModelShape('qwen2.5-1.5b', hidden=1536, layers=28, heads=12, kv_heads=2, intermediate=8960, vocab=151936, tied=True, attn_bias=True),
-    ModelShape('qwen2.5-7b', hidden=3584, layers=28, heads=28, kv_heads=4, intermediate=18944, vocab=152064, tied=False, attn_bias=True),
+    ModelShape('qwen2.5-1.5b', hidden=1536, layers=28, heads=12, kv_heads=2, intermediate=8960, vocab=151936, tied=True, attn_bias=True, family='qwen2'),
+    ModelShape('qwen2.5-7b', hidden=3584, layers=28, heads=28, kv_heads=4, intermediate=18944, vocab=152064, tied=False, attn_bias=True, family='qwen2'),
     ModelShape('smollm2-135m', hidden=576, layers=30, heads=9, kv_heads=3, intermediate=1536, vocab=49152, tied=True),
 ]}
 
@@ -101,7 +114,28 @@ HUB_ALIASES = {
     'embedded:smollm2-135m-instruct': 'smollm2-135m',
 }
 
+# %% ../nbs/03_memory.ipynb #c012g
+@dataclass(frozen=True)
+class Family:
+    "How a model family's config.json maps onto `ModelShape`, and whether peak memory was measured on it."
+    norms:int=2 # RMSNorm weight vectors (of the hidden size) per decoder layer
+    qk_norm:bool=False # per-head RMSNorm on queries and keys
+    attn_bias:bool=False # q/k/v biases when the config has no attention_bias field
+    calibrated:bool=False # the fitted constants were measured on this family (shared/calibration)
+
+FAMILIES = {'llama': Family(calibrated=True), 'mistral': Family(), 'qwen2': Family(attn_bias=True),
+            'qwen3': Family(qk_norm=True), 'gemma': Family(), 'gemma2': Family(norms=4),
+            'gemma3_text': Family(norms=4, qk_norm=True), 'phi3': Family()}
+UNCALIBRATED_MARGIN = 0.25 # a family never measured: its predicted peak is widened by this share
+
 # %% ../nbs/03_memory.ipynb #c013
+def _class_defaults(model_type:str)->dict:
+    "Defaults of transformers' config class for `model_type` (what a config.json may leave out), {} when unknown."
+    try: from transformers import CONFIG_MAPPING; cls = CONFIG_MAPPING[model_type]
+    except Exception: return {}
+    keys = ('tie_word_embeddings', 'head_dim', 'sliding_window', 'attention_bias')
+    return {k: getattr(cls, k) for k in keys if hasattr(cls, k)}
+
 def shape_from_config(d:dict, # a parsed config.json
                       name:str, # what to call the shape
                       field:str='model.name')->ModelShape: # config field named in errors
@@ -111,10 +145,15 @@ def shape_from_config(d:dict, # a parsed config.json
     miss = [k for k in need if not d.get(k)]
     if miss: raise ConfigError(f"{field} = {name!r}: its config.json has no {', '.join(miss)}; "
                                "medtune plans memory for decoder-only (Llama-family) language models")
+    mt = d.get('model_type') or 'llama'; fam = FAMILIES.get(mt, Family()); dflt = _class_defaults(mt)
+    get = lambda k, default=None: d[k] if k in d else dflt.get(k, default)
+    window = get('sliding_window') if d.get('use_sliding_window', True) else None
     return ModelShape(name, hidden=d['hidden_size'], layers=d['num_hidden_layers'], heads=d['num_attention_heads'],
-                      kv_heads=d.get('num_key_value_heads') or d['num_attention_heads'], intermediate=d['intermediate_size'],
-                      vocab=d['vocab_size'], tied=bool(d.get('tie_word_embeddings', False)), head_dim=d.get('head_dim') or 0,
-                      attn_bias=bool(d.get('attention_bias', d.get('model_type') == 'qwen2')))
+                      kv_heads=d.get('num_key_value_heads') or d['num_attention_heads'],
+                      intermediate=d['intermediate_size'], vocab=d['vocab_size'],
+                      tied=bool(get('tie_word_embeddings', False)), head_dim=get('head_dim') or 0,
+                      attn_bias=bool(get('attention_bias', fam.attn_bias)), family=mt, norms=fam.norms,
+                      qk_norm=fam.qk_norm, sliding_window=window)
 
 # %% ../nbs/03_memory.ipynb #c014
 def _hub_config(ref:str, # hub id `owner/name`
@@ -270,6 +309,8 @@ class Plan:
     changes:list[str]=dataclasses.field(default_factory=list) # one line per changed field: old → new and why
     reason:str='' # one-line summary; when nothing fits, what to do
     backend:str='unsloth' # backend the prediction is for
+    margin:float=1.0 # the prediction's widening for a family never measured (UNCALIBRATED_MARGIN); 1 when calibrated
+    family:str='llama' # the model's family (transformers model_type)
 
 # %% ../nbs/03_memory.ipynb #c038
 def _peak_fn(cfg:Config, # run config
@@ -298,26 +339,33 @@ def plan_fit(cfg:Config, # run config (not modified)
     shape = model_shape(cfg.model.name if shape is None else shape)
     backend = 'unsloth' if backend == 'auto' else backend
     t, budget = cfg.train, headroom*free_gib
-    peak, eff = _peak_fn(cfg, shape, backend), t.batch_size*t.grad_accum
+    margin = 1.0 if FAMILIES.get(shape.family, Family()).calibrated else 1 + UNCALIBRATED_MARGIN
+    raw, eff = _peak_fn(cfg, shape, backend), t.batch_size*t.grad_accum
+    peak, kw = (lambda b, s: margin*raw(b, s)), dict(margin=margin, family=shape.family)
     where = f"{budget:.2f} GiB budget ({headroom:.0%} of {free_gib:.2f} GiB free)"
     p0 = peak(t.batch_size, t.max_length)
     if p0 <= budget:
         return Plan(p0, budget, True, t.batch_size, t.grad_accum, t.max_length, [],
-                    f"fits as configured: {p0:.2f} GiB predicted ≤ {where}", backend)
+                    f"fits as configured: {p0:.2f} GiB predicted ≤ {where}", backend, **kw)
     why = f"{t.batch_size} × {t.max_length} tokens per step need {p0:.2f} GiB > {where}"
     b = next((b for b in range(t.batch_size-1, 0, -1) if peak(b, t.max_length) <= budget), None)
-    L = t.max_length if b else next((L for L in range((t.max_length-1)//256*256, 255, -256) if peak(1, L) <= budget), None)
+    L = t.max_length if b else next((L for L in range((t.max_length-1)//256*256, 255, -256) if peak(1, L) <= budget),
+                                    None)
     if L is None:
         return Plan(p0, budget, False, t.batch_size, t.grad_accum, t.max_length, [],
-                    f"does not fit: even 1 × 256 tokens needs {peak(1, 256):.2f} GiB > {where}; {_advice(cfg)}", backend)
+                    f"does not fit: even 1 × 256 tokens needs {peak(1, 256):.2f} GiB > {where}; {_advice(cfg)}",
+                    backend, **kw)
     b = b or 1
     ga = min(math.ceil(eff/b), 4096)
     changes = [f"train.batch_size {t.batch_size} → {b}: {why}"] if b != t.batch_size else []
-    if ga != t.grad_accum: changes.append(f"train.grad_accum {t.grad_accum} → {ga}: keeps the effective batch ≥ {eff} ({b} × {ga} = {b*ga})")
-    if L != t.max_length: changes.append(f"train.max_length {t.max_length} → {L}: batch 1 × {t.max_length} tokens needs "
-                                         f"{peak(1, t.max_length):.2f} GiB; examples longer than {L} tokens are truncated")
+    if ga != t.grad_accum:
+        changes.append(f"train.grad_accum {t.grad_accum} → {ga}: keeps the effective batch ≥ {eff} "
+                       f"({b} × {ga} = {b*ga})")
+    if L != t.max_length:
+        changes.append(f"train.max_length {t.max_length} → {L}: batch 1 × {t.max_length} tokens needs "
+                       f"{peak(1, t.max_length):.2f} GiB; examples longer than {L} tokens are truncated")
     p = peak(b, L)
-    return Plan(p, budget, True, b, ga, L, changes, f"adapted to fit: {p:.2f} GiB predicted ≤ {where}", backend)
+    return Plan(p, budget, True, b, ga, L, changes, f"adapted to fit: {p:.2f} GiB predicted ≤ {where}", backend, **kw)
 
 # %% ../nbs/03_memory.ipynb #c047
 def apply_plan(cfg:Config, # run config (not modified)
@@ -333,12 +381,56 @@ def format_plan(plan:Plan, # from `plan_fit`
                 shape:ModelShape)->str: # the model's shape
     "The plan as text, for `medtune plan`."
     s = shape
-    lines = [f"model    {s.name}: {s.params/1e9:.2f} B params ({s.layers} layers, hidden {s.hidden}, "
-             f"{s.heads}/{s.kv_heads} heads, vocab {s.vocab}, {'tied' if s.tied else 'untied'})",
-             f"memory   {plan.predicted_gib:.2f} GiB predicted peak ({plan.backend}), budget {plan.budget_gib:.2f} GiB: "
-             + ('fits' if plan.fits else 'DOES NOT FIT'),
-             f"batch    {plan.batch_size} per device × {plan.grad_accum} accumulation = {plan.batch_size*plan.grad_accum} "
-             f"examples per step, max_length {plan.max_length}"]
+    lines = [f"model    {s.name}: {s.params/1e9:.2f} B params ({s.family}, {s.layers} layers, hidden {s.hidden}, "
+             f"{s.heads}/{s.kv_heads} heads of {s.head_dim}, vocab {s.vocab}, {'tied' if s.tied else 'untied'}"
+             + (f", sliding window {s.sliding_window}" if s.sliding_window else '') + ')',
+             f"memory   {plan.predicted_gib:.2f} GiB predicted peak ({plan.backend}), "
+             f"budget {plan.budget_gib:.2f} GiB: " + ('fits' if plan.fits else 'DOES NOT FIT')]
+    if plan.margin > 1:
+        lines.append(f"caution  {plan.family} models were never measured (the predictor is calibrated on Llama): "
+                     f"the predicted peak is widened by {plan.margin-1:.0%}; compare it with the peak the first "
+                     "run reports")
+    lines.append(f"batch    {plan.batch_size} per device × {plan.grad_accum} accumulation = "
+                 f"{plan.batch_size*plan.grad_accum} examples per step, max_length {plan.max_length}")
     lines += [f"change   {c}" for c in plan.changes]
     lines.append(f"result   {plan.reason}")
     return '\n'.join(lines)
+
+# %% ../nbs/03_memory.ipynb #e001
+EXPORT_BLOCK_ELEMS = 2**20 # values medtune.export reads, merges and writes at a time (4 MiB in float32)
+EXPORT_BASE_GIB = 0.42 # measured: RSS before the first block, less the adapter (libraries, tokenizer, GGUF vocabulary)
+EXPORT_BLOCK_COPIES = 24 # measured: block-sized buffers the peak holds above that (nf4 round trip, LoRA, conversions)
+GGUF_BYTES = {'f32': 4, 'f16': 2, 'q8_0': 34/32} # bytes per value of a 2-D tensor in a GGUF file
+DTYPE_BYTES = {'float32': 4, 'float16': 2, 'bfloat16': 2} # bytes per value of a merged folder
+
+# %% ../nbs/03_memory.ipynb #e002
+@dataclass
+class ExportNeed:
+    "RAM and disk a streamed merge and export takes, predicted from the model's shape."
+    ram_gib:float # peak resident memory of the export process
+    disk_gib:float # everything written: the exports, plus the base's download when it is not cached
+    files:dict # {what: GiB} for each of them
+
+def export_need(shape:ModelShape|str, # model shape, or a ref for `model_shape`
+                formats=('merged', 'gguf'), # the exports to write
+                gguf_type:str='q8_0', # GGUF tensor type
+                merged_dtype:str='bfloat16', # dtype of the merged folder
+                lora_r:int=16, # the adapter's rank (it is held in memory)
+                download_gib:float=0.0)->ExportNeed: # the base's weights still to download (a hub id not in the cache)
+    "What `medtune export` needs: peak RAM of the streaming merge and the disk its files take."
+    s, G, files = model_shape(shape), 2**30, {}
+    if 'merged' in formats: files[f'merged {merged_dtype}'] = s.params*DTYPE_BYTES[merged_dtype]/G
+    if 'gguf' in formats:
+        files[f'gguf {gguf_type}'] = ((s.linear_params + s.embed_params)*GGUF_BYTES[gguf_type] + s.vector_params*4)/G
+    if download_gib: files['base download'] = download_gib
+    block = min(EXPORT_BLOCK_ELEMS, s.hidden*max(s.vocab, s.intermediate, s.q_dim))
+    ram = EXPORT_BASE_GIB + (EXPORT_BLOCK_COPIES*4*block + 4*lora_params(s, lora_r))/G
+    return ExportNeed(round(ram, 2), round(sum(files.values()), 2), {k: round(v, 2) for k, v in files.items()})
+
+# %% ../nbs/03_memory.ipynb #e003
+def format_export_need(need:ExportNeed)->str: # from export_need
+    "One line for `medtune plan`: the files, their disk and the export's RAM."
+    if not need.files: return "export   nothing to export"
+    files = ' + '.join(f'{k} {v:.2f} GiB' for k, v in need.files.items())
+    return (f"export   {files} = {need.disk_gib:.2f} GiB of disk; about {need.ram_gib:.1f} GiB of RAM "
+            "(merged a tensor at a time)")
