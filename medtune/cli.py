@@ -28,6 +28,8 @@ def _count(least:int=1):
 def _parser():
     "The argument parser of the `medtune` command."
     p = argparse.ArgumentParser(prog='medtune', description='Fine-tune open LLMs on medical data with QLoRA and evaluate them against their base model.')
+    p.add_argument('-v', '--verbose', action='store_true', help='more messages (debug level; MEDTUNE_LOG_LEVEL=DEBUG)')
+    p.add_argument('-q', '--quiet', action='store_true', help='warnings and errors only (MEDTUNE_LOG_LEVEL=WARNING)')
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='run the cpu-demo preset end to end on the embedded model and shipped samples')
     d.add_argument('--out', help='run directory (default runs/cpu-demo-<time>)')
@@ -67,6 +69,8 @@ def _parser():
     x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
     x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
+    x.epilog = ('The merge streams the model in blocks of rows: its RAM does not grow with the model. Free RAM and disk '
+                'are checked before it starts.')
     u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) to a Hugging Face model repo, with a model card')
     u.add_argument('run', help='run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
     u.add_argument('--repo', required=True, help='hub model repo NAMESPACE/NAME (created if missing)')
@@ -83,7 +87,7 @@ def _parser():
     dc.add_argument('--model', default='embedded:smollm2-135m-instruct', help='model whose tokenizer and chat template count the tokens')
     dc.add_argument('--no-tokens', action='store_true', help='skip token lengths (no tokenizer needed)')
     dc.add_argument('--benchmarks', help='comma-separated benchmarks to check for contamination (default: every shipped evaluation sample): medqa,pubmedqa or NAME=file.jsonl')
-    pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, without loading weights')
+    pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, and the RAM and disk of the export, without loading weights')
     pl.add_argument('config', help='YAML config file')
     pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
     pl.add_argument('--free-gib', type=float, help='free GPU memory to plan for (default: this GPU\'s free memory)')
@@ -104,9 +108,9 @@ def _summary(r:dict)->str:
 
 # %% ../nbs/12_cli.ipynb #c007
 def _plan(a)->int:
-    "`medtune plan`: print the predicted peak and the settings that fit; exit 1 when nothing fits."
+    "`medtune plan`: the predicted peak, the settings that fit, the export's RAM and disk; exit 1 when nothing fits."
     from medtune.config import load_config
-    from medtune.memory import model_shape, plan_fit, format_plan
+    from medtune.memory import model_shape, plan_fit, format_plan, export_need, format_export_need
     from medtune.env import gpu_info
     from medtune.core import ConfigError
     cfg = load_config(a.config, preset=a.preset)
@@ -119,6 +123,9 @@ def _plan(a)->int:
     shape = model_shape(cfg.model.name)
     plan = plan_fit(cfg, free, shape, backend=backend)
     print(format_plan(plan, shape))
+    o = cfg.output  # the exports of output.export, else those of `medtune export` (merged and gguf)
+    need = export_need(shape, o.export or ['merged', 'gguf'], o.gguf_type, o.merged_dtype, cfg.lora.r)
+    print(format_export_need(need) + ('' if o.export else " (for `medtune export`; output.export is empty)"))
     return 0 if plan.fits else 1
 
 # %% ../nbs/12_cli.ipynb #c008
@@ -231,8 +238,11 @@ def _gate(r:dict)->int:
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
     a = _parser().parse_args(argv)
+    from medtune.core import set_verbosity
     if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # no forking in `data check`: let the tokenizer use every core
-    try: return _dispatch(a)
+    try:
+        set_verbosity('DEBUG' if a.verbose else 'WARNING' if a.quiet else None)
+        return _dispatch(a)
     except MedtuneError as e:
         print(f"medtune: {'stopped' if e.exit_code == 130 else 'error'}: {e}", file=sys.stderr)
         return e.exit_code

@@ -10,13 +10,13 @@ import copy, os, re
 from pathlib import Path
 from typing import Annotated, Literal
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from .core import ConfigError, atomic_write_text
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'PADDING_FREE_NEEDS_UNSLOTH', 'PRESETS', 'SECTIONS', 'ModelConfig',
-           'LoraConfig', 'DataConfig', 'TrainConfig', 'EvalConfig', 'OutputConfig', 'Config', 'env_overrides',
-           'make_config', 'load_config', 'save_config']
+__all__ = ['EMBEDDED_MODEL', 'SMOLLM2_HUB_ID', 'LORA_TARGETS', 'LORA_TARGET_PRESETS', 'TrainEntry', 'PADDING_FREE_NEEDS_UNSLOTH',
+           'PRESETS', 'SECTIONS', 'ModelConfig', 'LoraConfig', 'TrainSource', 'DataConfig', 'TrainConfig', 'EvalConfig',
+           'OutputConfig', 'Config', 'env_overrides', 'make_config', 'load_config', 'save_config']
 
 # %% ../nbs/01_config.ipynb #c005
 class _Section(BaseModel):
@@ -26,6 +26,14 @@ class _Section(BaseModel):
 EMBEDDED_MODEL = 'embedded:smollm2-135m-instruct'
 SMOLLM2_HUB_ID = 'HuggingFaceTB/SmolLM2-135M-Instruct'
 LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+LORA_TARGET_PRESETS = {'attention': LORA_TARGETS[:4], 'mlp': LORA_TARGETS[4:], 'all-linear': LORA_TARGETS}  # Llama-family names
+
+# %% ../nbs/01_config.ipynb #c007t
+def _targets(v): # lora.target_modules as written: module names, or a preset name
+    "A target preset (attention, mlp, all-linear) as its module names; a list unchanged."
+    if not isinstance(v, str): return v
+    if v in LORA_TARGET_PRESETS: return list(LORA_TARGET_PRESETS[v])
+    raise ValueError(f"not a target preset; use one of {', '.join(LORA_TARGET_PRESETS)}, or a list of module names")
 
 # %% ../nbs/01_config.ipynb #c007
 class ModelConfig(_Section):
@@ -39,9 +47,13 @@ class ModelConfig(_Section):
 class LoraConfig(_Section):
     "The LoRA adapter trained on top of the frozen base."
     r: int = Field(16, ge=1, le=1024) # rank
-    alpha: int = Field(32, ge=1, le=4096) # scaling numerator (scale = alpha / r)
+    alpha: int = Field(32, ge=1, le=4096) # scaling numerator (scale = alpha / r, or alpha / sqrt(r) with use_rslora)
     dropout: float = Field(0.0, ge=0.0, lt=1.0) # dropout on the LoRA input
-    target_modules: list[str] = Field(default_factory=lambda: list(LORA_TARGETS), min_length=1) # module names to adapt
+    target_modules: Annotated[list[str], BeforeValidator(_targets)] = Field(default_factory=lambda: list(LORA_TARGETS), min_length=1) # module names to adapt, or a preset: attention, mlp, all-linear
+    use_dora: bool = False # DoRA: weight-decomposed LoRA (PEFT; the hf backend: Unsloth's kernels do not do it)
+    use_rslora: bool = False # rank-stabilised LoRA: scale alpha / sqrt(r)
+    init: Literal['default', 'gaussian', 'pissa', 'olora', 'loftq'] = 'default' # PEFT's init_lora_weights (pissa needs an unquantized base; loftq is refused)
+    modules_to_save: list[str] = Field(default_factory=list) # modules trained in full and saved with the adapter, e.g. [lm_head]
 
 # %% ../nbs/01_config.ipynb #c008a
 def _regex(v:str)->str: # a regular expression from a config file
@@ -51,10 +63,48 @@ def _regex(v:str)->str: # a regular expression from a config file
     return v
 
 # %% ../nbs/01_config.ipynb #c009
+class TrainSource(_Section):
+    "One entry of data.train with a share of the mix: a weight, or a row count."
+    source: str = Field(min_length=1) # sample:NAME, a file path, or a hub dataset id
+    weight: float | None = Field(None, gt=0) # share of the weighted mix, relative to the other entries' weights
+    rows: int | None = Field(None, ge=1) # exactly this many rows (seeded draw; whole passes when the source has fewer)
+
+_ENTRY = ('an entry is a source (text, e.g. sample:medquad) or a mapping with `source` and at most one of `weight` '
+          '(a number > 0, relative to the other weights) or `rows` (a whole number >= 1)')
+
+def _train_entry(v): # one data.train entry as written
+    "Text unchanged; a mapping checked into a TrainSource (its source alone when it has neither weight nor rows)."
+    if isinstance(v, (str, TrainSource)): return v
+    if not isinstance(v, dict): raise ValueError(f'not a source: {_ENTRY}')
+    if bad := [k for k in v if k not in TrainSource.model_fields]: raise ValueError(f'unknown key {bad[0]!r}: {_ENTRY}')
+    if not isinstance(v.get('source'), str) or not v['source'].strip():
+        raise ValueError(f'`source` is missing or empty: {_ENTRY}')
+    w, r = v.get('weight'), v.get('rows')
+    if w is not None and r is not None: raise ValueError(f'give weight or rows, not both: {_ENTRY}')
+    if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w < float('inf')):
+        raise ValueError(f'weight must be a number > 0: {_ENTRY}')
+    if r is not None and (isinstance(r, bool) or not isinstance(r, int) or r < 1):
+        raise ValueError(f'rows must be a whole number >= 1: {_ENTRY}')
+    return TrainSource(**v) if w is not None or r is not None else v['source']
+
+TrainEntry = Annotated[str | TrainSource, BeforeValidator(_train_entry)]
+
+def _each_once(v:list)->list: # data.train, its entries checked
+    "`v` unchanged unless a source with a weight or rows is listed twice (which share would it get?)."
+    seen = {}
+    for i, t in enumerate(v):
+        s = t if isinstance(t, str) else t.source
+        j = seen.setdefault(s, i)
+        if j != i and not (isinstance(t, str) and isinstance(v[j], str)):
+            raise ValueError(f'data.train[{i}]: {s} is listed twice (also data.train[{j}]); list each source once')
+    return v
+
 class DataConfig(_Section):
-    "Training data: files, hub ids or shipped samples (`sample:NAME`)."
-    train: list[str] = Field(default_factory=lambda: ['sample:medquad', 'sample:pubmedqa'], min_length=1) # sources, mixed
-    max_rows: int | None = Field(None, ge=1) # keep at most this many rows per source (seeded draw)
+    "Training data: files, hub ids or shipped samples (`sample:NAME`), each optionally with a weight or a row count."
+    train: Annotated[list[TrainEntry], AfterValidator(_each_once)] = Field(
+        default_factory=lambda: ['sample:medquad', 'sample:pubmedqa'], min_length=1) # text or {source, weight | rows}
+    max_rows: int | None = Field(None, ge=1) # at most this many rows per source (seeded draw); see mix_sources
+    max_passes: int = Field(4, ge=1, le=1000) # repeats of a source at most, when a weight or rows asks more than it has
     val_fraction: float = Field(0.05, ge=0.0, lt=0.5) # held out for validation loss
     system_prompt: str | None = None # optional system message for every example
     on_error: Literal['stop', 'drop'] = 'stop' # a bad record stops the run, or is skipped (and counted)
@@ -66,7 +116,12 @@ class DataConfig(_Section):
     expand_abbreviations: bool = False # expand clinical abbreviations (shipped dictionary) in free-text training examples
     normalize_units: bool = False # write units after numbers in standard form (mcg → µg, mg/dl → mg/dL) in free-text training examples
     decontaminate: bool = False # drop training rows that share a 13-gram with an evaluation item (the overlap is always checked and reported)
-    seed: int = 42 # seed for sampling and the split
+    seed: int = 42 # seed for sampling, the mix and the split
+
+    @property
+    def sources(self)->list[str]:
+        "The source of each data.train entry, in order."
+        return [t if isinstance(t, str) else t.source for t in self.train]
 
 # %% ../nbs/01_config.ipynb #c010
 PADDING_FREE_NEEDS_UNSLOTH = ('train.padding_free: true needs the unsloth backend (TRL cannot enforce max_length on padding-free batches with '
@@ -81,12 +136,20 @@ class TrainConfig(_Section):
     grad_accum: int = Field(1, ge=1, le=4096) # micro batches per optimizer step
     max_length: int = Field(1024, ge=16, le=262144) # tokens per example (longer ones are truncated)
     warmup_ratio: float = Field(0.03, ge=0, lt=1) # share of steps spent warming up
+    warmup_steps: int | None = Field(None, ge=0) # warm up for this many steps instead (overrides warmup_ratio)
+    weight_decay: float = Field(0.0, ge=0, le=1) # AdamW weight decay
+    max_grad_norm: float = Field(1.0, gt=0) # gradient clipping
+    neftune_noise_alpha: float | None = Field(None, gt=0) # NEFTune: noise on the input embeddings while training (e.g. 5)
+    packing: bool = False # pack examples into max_length rows (TRL best-fit; each example sees only itself)
     scheduler: Literal['linear', 'cosine', 'constant', 'constant_with_warmup'] = 'linear' # learning-rate schedule
     logging_steps: int = Field(1, ge=1) # log (and append to metrics.jsonl) every N steps
     save_steps: int = Field(50, ge=1) # checkpoint every N steps (for resume)
     gradient_checkpointing: bool = True # trade compute for memory (Unsloth's offloaded checkpointing on that backend)
     padding_free: bool | None = None # None: Unsloth chooses per GPU (the hf backend always pads); true needs the unsloth backend
     optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
+    select: Literal['last', 'best_val_loss'] = 'last' # the adapter saved: the last step's, or the checkpoint with the lowest validation loss
+    early_stopping_patience: int | None = Field(None, ge=1) # stop after this many evaluations without a lower validation loss
+    report_to: list[Literal['tensorboard', 'wandb', 'mlflow']] = Field(default_factory=list) # experiment trackers (TensorBoard events go to RUN/tb)
     seed: int = 42 # training seed
 
 # %% ../nbs/01_config.ipynb #c010b

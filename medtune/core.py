@@ -6,13 +6,15 @@ Docs: https://medtune.github.io/medtune/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import errno, hashlib, json, os, shutil, tempfile, time
+import errno, hashlib, json, logging, os, re, shutil, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError', 'Stopped', 'brief',
-           'disk_full', 'is_oom', 'sha256_file', 'sha256_json', 'atomic_write_text', 'atomic_write_json', 'publish_dir',
-           'FolderLock']
+__all__ = ['log', 'LIBRARY_LOGGERS', 'MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError',
+           'Stopped', 'brief', 'disk_full', 'is_oom', 'sha256_file', 'sha256_json', 'atomic_write_text',
+           'atomic_write_json', 'publish_dir', 'lock_file', 'FolderLock', 'redact', 'set_verbosity', 'say', 'run_log',
+           'progress', 'advance']
 
 # %% ../nbs/00_core.ipynb #c005
 class MedtuneError(Exception):
@@ -121,14 +123,15 @@ def publish_dir(tmp, # a completely written folder
     return dest
 
 # %% ../nbs/00_core.ipynb #c019
-def _try_lock(fd:int)->bool:
-    "Take an exclusive, non-blocking lock on the open file `fd`: False when another open file holds it."
+def lock_file(fd:int, # an open file's descriptor
+              wait:bool=False)->bool: # wait for the lock (else give up at once)
+    "Take an exclusive lock on the open file `fd`: False when another open file holds it (and `wait` is False)."
     try:
         import fcntl  # imported here: Windows has no fcntl
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except ImportError:
         import msvcrt
-        try: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        try: msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
         except OSError: return False
     except OSError as e:
         return e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)  # e.g. ENOLCK: no locks here, go on
@@ -145,7 +148,7 @@ class FolderLock:
         "Take the lock, or raise ConfigError saying which process holds it."
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-            if not _try_lock(fd):
+            if not lock_file(fd):
                 holder = os.read(fd, 300).decode(errors='replace').strip() or 'another process'
                 os.close(fd)
                 raise ConfigError(f"{self.path.parent} is in use by another medtune run ({holder}); "
@@ -166,3 +169,98 @@ class FolderLock:
         os.close(self._fd); self._fd = None
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
+
+# %% ../nbs/00_core.ipynb #lg01
+log = logging.getLogger('medtune')
+_SECRET_NAME = re.compile(r'(^HF_TOKEN$|^HUGGING_FACE_HUB_TOKEN$|_TOKEN$|_KEY$|_SECRET$|PASSWORD)', re.I)
+_SECRET_SHAPE = re.compile(r'\bhf_[A-Za-z0-9]{20,}\b')
+
+def redact(text:str)->str:
+    "`text` with the environment's secret values (tokens, keys) and token-shaped strings replaced by [redacted]."
+    for k, v in os.environ.items():
+        if len(v) >= 8 and _SECRET_NAME.search(k) and v in text: text = text.replace(v, '[redacted]')
+    return _SECRET_SHAPE.sub('[redacted]', text)
+
+# %% ../nbs/00_core.ipynb #lg03
+class _Redact(logging.Filter):
+    "Replace secrets in every record's text (see `redact`)."
+    def filter(self, record):
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+class _Console(logging.StreamHandler):
+    "`medtune: …` lines on the current sys.stdout (looked up at each line: notebooks and tests swap it)."
+    def __init__(self):
+        super().__init__(sys.stdout); self.addFilter(_Redact())
+    def emit(self, record):
+        if not getattr(record, 'console', True): return  # for the run log only
+        self.stream = sys.stdout
+        super().emit(record)
+    def format(self, record):
+        return f"medtune: {'' if record.levelno < logging.WARNING else 'warning: '}{record.getMessage()}"
+
+# %% ../nbs/00_core.ipynb #lg04
+def set_verbosity(level=None): # a logging level or its name; None: MEDTUNE_LOG_LEVEL, else INFO
+    "Show medtune's messages at `level` and above on the console (sets up the console once); run logs keep INFO and above."
+    level = level or os.environ.get('MEDTUNE_LOG_LEVEL') or 'INFO'
+    con = next((h for h in log.handlers if isinstance(h, _Console)), None)
+    if con is None: log.addHandler(con := _Console())
+    log.propagate = False; log.setLevel(logging.DEBUG)
+    try: con.setLevel(level.upper() if isinstance(level, str) else level)
+    except ValueError: raise ConfigError(f"MEDTUNE_LOG_LEVEL = {level!r}: use DEBUG, INFO, WARNING or ERROR") from None
+
+def say(msg:str, # what to tell the user
+        level=logging.INFO, # logging level
+        console:bool=True): # False: the run log only (e.g. an error the command line prints itself)
+    "Tell the user something (console `medtune: …`, and the run log while a run writes one)."
+    if not log.handlers: set_verbosity()
+    log.log(level, msg, extra={'console': console})
+
+# %% ../nbs/00_core.ipynb #lg05
+LIBRARY_LOGGERS = ('transformers', 'peft', 'trl', 'accelerate', 'bitsandbytes', 'py.warnings')  # into run.log too
+
+class _NoKernelHint(logging.Filter):
+    "Drop bitsandbytes' hint (CPUs with AVX512-BF16) that an optional hub kernel is missing: the fallback is used."
+    def filter(self, record): return 'kernels-community' not in record.getMessage()
+logging.getLogger('bitsandbytes.backends.cpu.ops').addFilter(_NoKernelHint())
+
+@contextmanager
+def run_log(folder, # the run (or evaluation) folder
+            name:str='run.log'):
+    "While the block runs, append medtune's messages and the libraries' warnings, timestamped and redacted, to FOLDER/name."
+    h = logging.FileHandler(Path(folder)/name, encoding='utf-8')
+    h.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s', '%Y-%m-%d %H:%M:%S'))
+    h.addFilter(_Redact())
+    libs = [logging.getLogger(n) for n in LIBRARY_LOGGERS]
+    if not log.handlers: set_verbosity()
+    h.setLevel(min(logging.INFO, next(x.level for x in log.handlers if isinstance(x, _Console))))
+    logging.captureWarnings(True)
+    for l in [log, *libs]: l.addHandler(h)
+    try: yield Path(folder)/name
+    finally:
+        for l in [log, *libs]: l.removeHandler(h)
+        logging.captureWarnings(False); h.close()
+
+# %% ../nbs/00_core.ipynb #pg01
+import contextvars
+_BAR = contextvars.ContextVar('medtune_progress', default=None)  # the open bar, if any
+
+@contextmanager
+def progress(desc:str, # e.g. 'medqa base'
+             total:int, # units the block will process
+             unit:str='item', # what is counted
+             scale:bool=False, # show large counts as 1.2k, 3.4M, ...
+             delay:float=0): # seconds before the bar appears: a stage that ends sooner shows nothing
+    "A progress bar (tqdm.auto: a widget in notebooks, rate and ETA on the console) that `advance` moves in the block."
+    from tqdm.auto import tqdm
+    if not log.handlers: set_verbosity()
+    quiet = all(h.level > logging.INFO for h in log.handlers if isinstance(h, _Console))
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, dynamic_ncols=True, disable=quiet,
+               delay=delay)
+    token = _BAR.set(bar)
+    try: yield bar
+    finally: _BAR.reset(token); bar.close()
+
+def advance(n:int=1): # units just done
+    "Move the open progress bar (if any) by `n`."
+    if (bar := _BAR.get()) is not None: bar.update(n)

@@ -11,7 +11,7 @@ from array import array
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from .core import DataError, brief, sha256_json
+from .core import DataError, brief, say, sha256_json
 
 # %% auto #0
 __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TASKS', 'FILE_SUFFIXES', 'MAX_LINE_BYTES',
@@ -19,7 +19,8 @@ __all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TAS
            'sample_path', 'detect_format', 'DuplicateKeyError', 'read_records', 'pubmedqa_record', 'mcq_prompt',
            'hub_record', 'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section',
            'SkipRecord', 'note_item', 'to_example', 'hub_ref', 'hub_rows', 'source_rows', 'Problems', 'iter_examples',
-           'read_source', 'load_examples', 'stream_examples', 'tokenize_examples', 'token_lengths', 'write_examples',
+           'read_source', 'load_examples', 'mix_entry', 'mix_sources', 'format_mix', 'stream_examples',
+           'tokenize_examples', 'token_lengths', 'multi_turn', 'chat_tokens', 'tokenize_chats', 'write_examples',
            'shuffle_options', 'shuffle_examples', 'quantile', 'data_report', 'format_data_report', 'dedupe_examples',
            'group_ids', 'split_examples', 'split_summary', 'data_fingerprint']
 
@@ -677,15 +678,81 @@ def load_examples(sources:list, # data.train
         if problems.n and on_error == 'stop':
             more = f' (and {problems.n - 1} more bad records: `medtune data check {ref}` lists them; data.on_error: drop skips them)' if problems.n > 1 else ''
             raise DataError(problems[0][1] + more)
-        if problems.n: print(f'medtune: dropped {problems.n} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
+        if problems.n: say(f'dropped {problems.n} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
         why = '; '.join(f'{n} {r}' for r, n in skipped.most_common())
-        if skipped: print(f'medtune: skipped {sum(skipped.values())} records of {ref} that hold no training task: {why}')
+        if skipped: say(f'skipped {sum(skipped.values())} records of {ref} that hold no training task: {why}')
         if not exs: raise DataError(f"data source {ref!r} has no records" + (f' that hold a training task ({why})' if skipped else ''))
         if max_rows and len(exs) > max_rows:
             keep = sorted(random.Random(seed).sample(range(len(exs)), max_rows))
             exs = [exs[i] for i in keep]
         out += exs
     return shuffle_examples(out, seed) if shuffle else out
+
+# %% ../nbs/04_data.ipynb #cmix1
+def mix_entry(x)->tuple: # a data.train entry: text, a config TrainSource, or a mapping
+    "(source, weight, rows) of a data.train entry; weight and rows are None for a plain source."
+    if isinstance(x, str): return x, None, None
+    get = x.get if isinstance(x, dict) else lambda k: getattr(x, k, None)
+    return get('source'), get('weight'), get('rows')
+
+# %% ../nbs/04_data.ipynb #cmix2
+def _quotas(shares:list, # shares adding up to 1
+            total:int)->list: # rows to share out
+    "Whole counts adding up to `total` in proportion to `shares`: floors, then one more for the largest remainders."
+    raw = [s * total for s in shares]
+    q = [int(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: q[i] - raw[i])[:total - sum(q)]: q[i] += 1
+    return q
+
+# %% ../nbs/04_data.ipynb #cmix4
+def _draw(exs:list, # one source's examples
+          k:int, # rows to give
+          seed:int)->list:
+    "`k` rows of `exs`: whole passes in file order, then a seeded draw of the rest in file order; repeats carry `copy`."
+    full, rest = divmod(k, len(exs))
+    pick = sorted(random.Random(seed).sample(range(len(exs)), rest)) if rest else []
+    out = [e if p == 0 else {**e, 'copy': p} for p in range(full) for e in exs]
+    return out + [exs[i] if full == 0 else {**exs[i], 'copy': full} for i in pick]
+
+# %% ../nbs/04_data.ipynb #cmix5
+def mix_sources(sources:dict, # source -> its examples (plain sources: already cut to data.max_rows)
+                entries:list, # data.train: text, TrainSource or {source, weight} / {source, rows}
+                max_rows:int|None=None, # data.max_rows: what a weighted source adds to the pool
+                seed:int=42, # data.seed
+                max_passes:int=4)->tuple: # data.max_passes: repeats of a source at most
+    "(examples, report): plain sources whole, `rows` entries drawn to their count, weighted ones sharing a pool."
+    ents = list({s: (s, w, r) for s, w, r in map(mix_entry, entries)}.values())  # a plain source listed twice: once
+    wsum = sum(w for _, w, _ in ents if w)
+    pool = sum(min(len(sources[s]), max_rows or len(sources[s])) for s, w, _ in ents if w)
+    quota = dict(zip([s for s, w, _ in ents if w], _quotas([w / wsum for _, w, _ in ents if w], pool))) if wsum else {}
+    out, rows = [], []
+    for s, w, r in ents:
+        n = len(sources[s])
+        asked = quota[s] if w else r or n
+        got = min(asked, max_passes * n)
+        out += _draw(sources[s], got, seed)
+        rows.append(dict(source=s, weight=w, rows=r, available=n, asked=asked, drawn=got, passes=round(got / n, 2),
+                         capped=got < asked))
+    planned = sum(x['asked'] for x in rows)
+    for x in rows: x.update(asked_share=round(x['asked'] / planned, 4), share=round(x['drawn'] / len(out), 4))
+    return out, dict(seed=seed, max_passes=max_passes, max_rows=max_rows, examples=len(out), entries=rows)
+
+# %% ../nbs/04_data.ipynb #cmix6
+def _mix_asked(x:dict)->str:
+    "What a mix entry asked for, in words."
+    if x['weight']: return f"weight {x['weight']:g} ({x['asked_share']:.1%}: {x['asked']} rows)"
+    return f"rows {x['rows']}" if x['rows'] else 'every row'
+
+def format_mix(rep:dict)->str: # mix_sources' report
+    "The training mix as text: per source what it asked, the rows drawn, the passes, its share; the cap where it bit."
+    L = [f"training mix of {rep['examples']} examples (data.seed {rep['seed']}; a source repeated at most "
+         f"{rep['max_passes']} times, data.max_passes):"]
+    for x in rep['entries']:
+        L.append(f"  {x['source']}: {_mix_asked(x)}; {x['drawn']} of its {x['available']} rows drawn "
+                 f"({x['passes']:g} passes), {x['share']:.1%} of the mix")
+        if x['capped']: L[-1] += (f"; the cap limited it: {x['asked']} rows would take "
+                                  f"{x['asked'] / x['available']:.2g} passes (raise data.max_passes, or add rows)")
+    return '\n'.join(L)
 
 # %% ../nbs/04_data.ipynb #c043c
 def stream_examples(sources:list, # data sources
@@ -729,6 +796,46 @@ def token_lengths(tok, # tokenizer with the chat template (fast)
                   exs:list)->list: # one chunk of examples
     "Token count of each example rendered with the chat template (prompt + answer), from one batched tokenizer call."
     return [len(x) for x in _encode(tok, [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs])]
+
+# %% ../nbs/04_data.ipynb #ctok1
+def multi_turn(e:dict)->bool: # a chat example
+    "Whether an example holds more than one assistant turn (answers before the last one in its prompt)."
+    return any(m['role'] == 'assistant' for m in e['prompt'])
+
+# %% ../nbs/04_data.ipynb #ctok2
+def _ids(tok, msgs:list, **kw)->list:
+    "Token ids of `msgs` rendered with the chat template, tokenized as TRL tokenizes them."
+    return list(tok.apply_chat_template(msgs, tokenize=True, return_dict=True, **kw)['input_ids'])
+
+def chat_tokens(tok, # tokenizer with the chat template
+                e:dict, # a chat example (prompt + completion)
+                max_length:int|None=None)->dict: # cut to this many tokens (train.max_length)
+    "{'input_ids', 'completion_mask'} of a conversation: 1 on every assistant turn's tokens, its end-of-turn included."
+    from trl.chat_template_utils import has_generation_markers
+    from trl.data_utils import common_prefix_length
+    msgs = e['prompt'] + e['completion']
+    if multi_turn(e) and has_generation_markers(tok.chat_template or ''):
+        enc = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+        ids, mask = list(enc['input_ids']), list(enc['assistant_masks'])
+    else:
+        ids = _ids(tok, msgs); mask = [0] * len(ids)
+        for i, m in enumerate(msgs):
+            if m['role'] != 'assistant': continue
+            start = common_prefix_length(_ids(tok, msgs[:i], add_generation_prompt=True), ids)
+            end = len(ids) if i == len(msgs) - 1 else common_prefix_length(_ids(tok, msgs[:i + 1]), ids)
+            if end <= start:
+                raise DataError(f"{e.get('id')}: the chat template renders assistant turn {i} differently within the "
+                                "conversation than on its own, so its tokens cannot be told apart; use a chat template "
+                                "with {% generation %} markers, or keep one answer per record")
+            mask[start:end] = [1] * (end - start)
+    return dict(input_ids=ids[:max_length], completion_mask=mask[:max_length])  # max_length None: all of them
+
+# %% ../nbs/04_data.ipynb #ctok3
+def tokenize_chats(tok, # tokenizer with the chat template
+                   exs:list, # chat examples
+                   max_length:int|None=None)->list: # train.max_length
+    "The examples with `input_ids` and `completion_mask` (chat_tokens): every assistant turn of each trained."
+    return [{**e, **chat_tokens(tok, e, max_length)} for e in exs]
 
 # %% ../nbs/04_data.ipynb #c043h
 _WRITE_KEYS = ('prompt', 'completion', 'task', 'source', 'id', 'split', 'group')
@@ -865,7 +972,7 @@ def dedupe_examples(examples:list)->tuple:
     "(examples without repeats, how many were dropped): the first of each set of normalised duplicates is kept."
     seen, out = set(), []
     for e in examples:
-        k = _dedupe_key(e)
+        k = (e.get('copy', 0), _dedupe_key(e))  # a mix's repeats (mix_sources) are meant
         if k not in seen: seen.add(k); out.append(e)
     return out, len(examples) - len(out)
 
@@ -908,7 +1015,7 @@ def split_examples(examples:list, # from load_examples
                    dedupe:bool=True)->tuple: # drop normalised duplicates first
     "(train, val) in input order: deduplicated, group-aware (no group on both sides), stratified by (source, task), seeded."
     exs, n_dup = dedupe_examples(examples) if dedupe else (list(examples), 0)
-    if n_dup: print(f'medtune: dropped {n_dup} repeated examples (same prompt and answer after normalisation)')
+    if n_dup: say(f'dropped {n_dup} repeated examples (same prompt and answer after normalisation)')
     strat = [(e['source'], e.get('task') or e['format']) for e in exs]
     members = {}
     for i, c in enumerate(group_ids(exs)): members.setdefault(c, []).append(i)

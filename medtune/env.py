@@ -13,7 +13,7 @@ from .core import ConfigError
 from .config import PADDING_FREE_NEEDS_UNSLOTH, TrainConfig
 
 # %% auto #0
-__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'dist_info', 'check_launch', 'choose_backend', 'choose_precision',
+__all__ = ['KEY_PACKAGES', 'versions', 'gpu_info', 'dist_info', 'check_launch', 'choose_backend', 'hf_only', 'choose_precision',
            'choose_padding_free', 'env_report', 'format_report']
 
 # %% ../nbs/02_env.ipynb #c004
@@ -60,9 +60,15 @@ def check_launch(dist:dict): # dist_info()
 def choose_backend(requested:str, # model.backend: auto | hf | unsloth
                    gpu:dict|None, # gpu_info()
                    unsloth_installed:bool|None=None, # default: look for the package
-                   world_size:int=1): # processes of a multi-process launch (dist_info)
+                   world_size:int=1, # processes of a multi-process launch (dist_info)
+                   needs_hf:str|None=None): # a setting only the hf backend does (hf_only), if any
     "(backend, reason) for `requested` on this machine."
     if unsloth_installed is None: unsloth_installed = importlib.util.find_spec('unsloth') is not None
+    if needs_hf and requested != 'hf':
+        if requested == 'unsloth':
+            raise ConfigError(f"model.backend = 'unsloth' with {needs_hf}: Unsloth's fast LoRA kernels do not do it; "
+                              "set model.backend to auto or hf")
+        return 'hf', f'auto: {needs_hf} needs the hf backend (transformers + peft + bitsandbytes)'
     if requested == 'hf': return 'hf', 'model.backend = hf' + (f' ({world_size} processes, DDP)' if world_size > 1 else '')
     if world_size > 1:
         if requested == 'unsloth': raise ConfigError(f"model.backend = 'unsloth' under a {world_size}-process launch: medtune trains multi-GPU with DDP on the hf backend; set model.backend to auto or hf")
@@ -73,6 +79,13 @@ def choose_backend(requested:str, # model.backend: auto | hf | unsloth
     if gpu and unsloth_installed: return 'unsloth', f"auto: CUDA GPU ({gpu['name']}) and unsloth installed"
     if gpu: return 'hf', "auto: CUDA GPU but unsloth is not installed (pip install 'medtune[unsloth]' for its speed)"
     return 'hf', 'auto: no CUDA GPU, so transformers + peft + bitsandbytes on the CPU'
+
+# %% ../nbs/02_env.ipynb #c009h
+def hf_only(lora)->str|None: # the config's lora section
+    "The LoRA setting that needs the hf backend, named as in the config (None when Unsloth can train it)."
+    if lora.use_dora: return 'lora.use_dora'
+    if lora.init in ('pissa', 'olora'): return f"lora.init = '{lora.init}'"
+    return None
 
 # %% ../nbs/02_env.ipynb #c011
 def choose_precision(requested:str, # model.dtype: auto | float32 | bfloat16 | float16
@@ -97,11 +110,12 @@ def choose_padding_free(cfg:TrainConfig, # train section (padding_free)
 
 # %% ../nbs/02_env.ipynb #c014
 def env_report(backend:str='auto', # model.backend to resolve
-               dtype:str='auto'): # model.dtype to resolve
+               dtype:str='auto', # model.dtype to resolve
+               needs_hf:str|None=None): # a setting only the hf backend does (hf_only), if any
     "Everything `medtune info` shows: Python, OS, CPU/RAM, GPU, library versions, chosen backend and precision."
     import torch
     gpu, dist = gpu_info(), dist_info()
-    be, why = choose_backend(backend, gpu, world_size=dist['world_size'])
+    be, why = choose_backend(backend, gpu, world_size=dist['world_size'], needs_hf=needs_hf)
     return dict(python=sys.version.split()[0], platform=platform.platform(), cpus=os.cpu_count(),
                 ram_gib=round(psutil.virtual_memory().total/2**30, 1), torch_threads=torch.get_num_threads(),
                 cuda_available=gpu is not None, gpu=gpu, versions=versions(),

@@ -6,9 +6,9 @@ Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 
 # %% ../nbs/09_evaluate.ipynb #c002
 from __future__ import annotations
-import contextlib, math, random, re
+import contextlib, logging, math, random, re
 from pathlib import Path
-from .core import ConfigError, DataError, MedtuneError, is_oom
+from .core import ConfigError, DataError, MedtuneError, advance, is_oom, progress, say
 from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt, hub_rows
 
 # %% auto #0
@@ -290,13 +290,16 @@ def in_batches(idx:list, # items to process, in order
     from medtune.memory import free_memory
     s, b = 0, max(1, batch_size)
     while s < len(idx):
-        try: fn(idx[s:s + b]); s += b
+        try:
+            fn(idx[s:s + b])
+            advance(len(idx[s:s + b]))
+            s += b
         except Exception as e:
             if not is_oom(e): raise
             if b == 1: raise MedtuneError(f"out of memory {what} a single item: lower eval.max_new_tokens or eval.shots, or "
                                           "evaluate on a GPU with more memory") from None
             free_memory(); b //= 2
-            print(f"medtune: out of memory {what} {2 * b} items at a time; going on with {b}")
+            say(f"out of memory {what} {2 * b} items at a time; going on with {b}", logging.WARNING)
     return b
 
 # %% ../nbs/09_evaluate.ipynb #c034
@@ -311,7 +314,7 @@ def loglikelihoods(model, requests:list, # per question: (context ids, [continua
         if plen:
             with torch.inference_mode(): prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev), use_cache=True).past_key_values
             if not _prefix_ok(model, requests[idx[0]], plen, prefix, dev):
-                print('medtune: this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole (slower, same numbers)')
+                say('this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole (slower, same numbers)')
                 plen, prefix = 0, None
         def one(b, plen=plen, prefix=prefix):  # a chunk of questions: first tokens, then longer continuations
             reqs = [requests[i] for i in b]
@@ -546,7 +549,8 @@ def compare(model, tok, benchmarks:dict, # name -> items
         style = ((styles or {}).get(name) or prompt_style(name, items)) if method == 'continuation' else None
         sides = {}
         for side, ctx in model_sides(model):
-            with ctx(): sides[side] = score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
+            with ctx(), progress(f'{name} {side}', len(items)):
+                sides[side] = score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
         base, tuned = sides['base'], sides.get('tuned')
         results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}), shots=_shots_info(items),
                              **{s: _public(v) for s, v in sides.items()}, **({'paired': _paired(base, tuned)} if tuned else {}),
@@ -571,5 +575,5 @@ def side_by_side(model, tok, questions:list, max_new_tokens:int=64, batch_size:i
     "Base (and tuned) answers to each question, batched, adapter off then on."
     ans = {}
     for side, ctx in model_sides(model):
-        with ctx(): ans[side] = generate_answers(model, tok, questions, max_new_tokens, batch_size)
+        with ctx(), progress(f'answers {side}', len(questions)): ans[side] = generate_answers(model, tok, questions, max_new_tokens, batch_size)
     return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(questions)]

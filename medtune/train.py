@@ -6,17 +6,18 @@ Docs: https://medtune.github.io/medtune/train.html.md"""
 
 # %% ../nbs/07_train.ipynb #c002
 from __future__ import annotations
-import json, math, time
+import json, logging, math, time
 from pathlib import Path
-from .core import Stopped, TrainingError, atomic_write_text, brief, disk_full, is_oom
+from .core import Stopped, TrainingError, atomic_write_text, brief, disk_full, is_oom, say
 from .config import TrainConfig
 from .env import choose_padding_free
 from .memory import memory_snapshot
 
 # %% auto #0
-__all__ = ['memory_pressure', 'MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard', 'StepLog',
-           'StopOnRequest', 'MemoryAlert', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot', 'sft_config',
-           'batch_choice', 'make_trainer', 'last_checkpoint', 'remove_partial_checkpoints', 'smaller_batch', 'train']
+__all__ = ['TRACKERS', 'memory_pressure', 'MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard',
+           'StepLog', 'StopOnRequest', 'MemoryAlert', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot',
+           'sft_config', 'check_training', 'batch_choice', 'packed_rows', 'make_trainer', 'last_checkpoint',
+           'remove_partial_checkpoints', 'smaller_batch', 'train']
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
@@ -51,6 +52,7 @@ class MetricsLogger(TrainerCallback):
         if not module.training: return
         mask, ids = kwargs.get('attention_mask'), kwargs.get('input_ids', args[0] if args else None)
         if mask is not None: self._dev = self._dev + mask.sum()  # stays on the device: no synchronisation here
+        elif (pos := kwargs.get('position_ids')) is not None: self._dev = self._dev + (pos >= 0).sum()  # packed rows
         elif ids is not None: self._dev = self._dev + ids.numel()
     def on_train_begin(self, args, state, control, model=None, **kw):
         done = [r['tokens'] for r in read_metrics(self.path) if 'tokens' in r]
@@ -135,7 +137,7 @@ class TrainingGuard(TrainerCallback):
             return self._stop(state, control, f'the training loss became {loss} and the LoRA weights are no longer finite')
         self.skipped.append(state.global_step)  # float16: the loss scaler skipped this update, the weights are intact
         if getattr(state, 'is_world_process_zero', True):
-            print(f'medtune: step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 skips such updates); training goes on')
+            say(f'step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 skips such updates); training goes on')
     def on_step_end(self, args, state, control, model=None, **kw):
         if control.should_save and model is not None and not _finite_trainable(model):
             return self._stop(state, control, 'the LoRA weights became NaN or infinite')
@@ -166,9 +168,9 @@ class MemoryAlert(TrainerCallback):
         for name, (used, total) in self.source().items():
             if name in self.alerted or used < self.at * total: continue
             self.alerted[name] = state.global_step
-            print(f"medtune: warning: {name} {used:.1f} of {total:.1f} GiB in use ({used / total:.0%}) at step "
+            say(f"{name} {used:.1f} of {total:.1f} GiB in use ({used / total:.0%}) at step "
                   f"{state.global_step}; if the run fails, lower train.batch_size or train.max_length (or close other "
-                  f"programs)")
+                  f"programs)", logging.WARNING)
             self.log.write(dict(step=state.global_step, event='alert', memory=name, used_gib=round(used, 3),
                                 total_gib=round(total, 3)))
 
@@ -242,35 +244,91 @@ def sft_config(cfg:TrainConfig, # train section
     "TRL `SFTConfig` for `cfg` on this device."
     import torch
     from trl import SFTConfig
-    cuda = torch.cuda.is_available()
+    cuda, best = torch.cuda.is_available(), cfg.select == 'best_val_loss'
     return SFTConfig(
         output_dir=str(out_dir), max_length=cfg.max_length, completion_only_loss=True,
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.lr, num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps, warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.scheduler, seed=cfg.seed, data_seed=cfg.seed,
+        max_steps=cfg.max_steps, lr_scheduler_type=cfg.scheduler, seed=cfg.seed, data_seed=cfg.seed,
+        warmup_steps=cfg.warmup_ratio if cfg.warmup_steps is None else cfg.warmup_steps,  # below 1: a share of the steps
+        weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm, neftune_noise_alpha=cfg.neftune_noise_alpha,
+        packing=cfg.packing, packing_strategy='bfd',
         logging_steps=cfg.logging_steps, save_strategy='steps', save_steps=cfg.save_steps, save_total_limit=2,
         eval_strategy='steps' if has_eval else 'no', eval_steps=cfg.save_steps if has_eval else None,
+        load_best_model_at_end=best, greater_is_better=False,
+        metric_for_best_model='eval_loss' if best or cfg.early_stopping_patience else None,
         bf16=cuda and precision == 'bfloat16', fp16=cuda and precision == 'float16', use_cpu=not cuda,
         gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
         optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
         padding_free=padding_free, logging_nan_inf_filter=False,
-        report_to='none', dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False,
+        report_to=[t for t in cfg.report_to if t != 'tensorboard'] or 'none',  # TensorBoard: make_trainer's own callback
+        dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False,
         ddp_find_unused_parameters=False, gradient_checkpointing_kwargs={'use_reentrant': False})  # DDP: every LoRA weight gets a gradient each step
 
+# %% ../nbs/07_train.ipynb #c009c
+TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb', 'mlflow': 'mlflow'}  # train.report_to name -> the package it needs
+
+def check_training(cfg:TrainConfig, # train section
+                   has_val:bool)->None: # the run has validation examples
+    "ConfigError for training settings this run cannot honour (checked before any weights load)."
+    import importlib.util
+    from medtune.core import ConfigError
+    if (cfg.select == 'best_val_loss' or cfg.early_stopping_patience) and not has_val:
+        what = 'train.select = best_val_loss' if cfg.select == 'best_val_loss' else 'train.early_stopping_patience'
+        raise ConfigError(f"{what} needs validation loss: set data.val_fraction above 0 (e.g. 0.05)")
+    for name in cfg.report_to:
+        if importlib.util.find_spec(TRACKERS[name]) is None:
+            raise ConfigError(f"train.report_to: {name} is not installed; install it with: pip install {TRACKERS[name]}")
+
 # %% ../nbs/07_train.ipynb #c010
-def _to_dataset(examples:list):
-    "A datasets.Dataset of the prompt and completion columns (or of `input_ids`, for already tokenized examples)."
+def _to_dataset(examples:list, # prompt-completion examples, or tokenized ones (input_ids, completion_mask)
+                tok=None, # the tokenizer: conversations with several answers are then tokenized here
+                max_length:int|None=None): # train.max_length, for the examples tokenized here
+    "A datasets.Dataset: prompt and completion columns, or `input_ids` and `completion_mask` (data.chat_tokens)."
     from datasets import Dataset
-    keys = ('input_ids',) if 'input_ids' in examples[0] else ('prompt', 'completion')
+    from medtune.data import multi_turn, tokenize_chats
+    if 'input_ids' not in examples[0] and tok is not None and any(map(multi_turn, examples)):
+        examples = tokenize_chats(tok, examples, max_length)  # single answers: TRL's tokens and mask
+    keys = [k for k in ('input_ids', 'completion_mask') if k in examples[0]] or ['prompt', 'completion']
     return Dataset.from_list([{k: e[k] for k in keys} for e in examples])
 
 # %% ../nbs/07_train.ipynb #c010b
 def batch_choice(asked:bool|None, # from choose_padding_free (None: Unsloth decides)
                  why:str, # its reason
-                 used)->dict: # what the trainer does (SFTTrainer.padding_free)
-    "The run's batches, padded or padding-free, and why: asked, used, reason (kept as `trainer.medtune_padding`)."
-    if asked is None: why = f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine (train.padding_free overrides)"
-    return dict(padding_free=asked, used=bool(used), reason=why)
+                 used, # what the trainer does (SFTTrainer.padding_free)
+                 packed:bool=False, # train.packing
+                 rows:bool=True)->dict: # packed rows kept apart (packed_rows), not one sequence per batch
+    "The run's batches, padded, padding-free or packed, and why: asked, used, reason (kept as `trainer.medtune_padding`)."
+    if packed: why = ('batches: examples packed into rows of train.max_length tokens (TRL best-fit), '
+                      + ('each row attended on its own' if rows else 'each batch one padding-free sequence') +
+                      '; position ids restart at each example, so no example sees another')
+    elif asked is None:
+        why = f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine (train.padding_free overrides)"
+    return dict(padding_free=asked, used=bool(used), reason=why, packed=packed)
+
+# %% ../nbs/07_train.ipynb #c010q
+def packed_rows(collator): # TRL's DataCollatorForLanguageModeling of a packing trainer
+    "A collator giving packed rows as batch rows, masked apart by their position ids (pads at -1, no attention mask)."
+    collator.padding_free, collator.return_position_ids = False, True
+    def collate(examples):
+        b = collator(examples)
+        b['position_ids'][b.pop('attention_mask') == 0] = -1
+        return b
+    return collate
+
+class _NotFlash(logging.Filter):
+    "Drop TRL's warnings that packing needs FlashAttention: with `packed_rows`, position ids keep examples apart."
+    def filter(self, record): return 'Flash Attention variant' not in record.getMessage()
+
+# %% ../nbs/07_train.ipynb #c010e
+def _library_callbacks(cfg:TrainConfig, run_dir:Path)->list:
+    "The Trainer's own callbacks the config asks for: early stopping on validation loss, TensorBoard events in RUN/tb."
+    from transformers import EarlyStoppingCallback
+    from transformers.integrations import TensorBoardCallback
+    out = [EarlyStoppingCallback(cfg.early_stopping_patience)] if cfg.early_stopping_patience else []
+    if 'tensorboard' in cfg.report_to:
+        tb = TensorBoardCallback(); tb.logging_dir = str(run_dir/'tb'); out.append(tb)
+    return out
 
 # %% ../nbs/07_train.ipynb #c010d
 def _same_dtypes_on_resume(trainer):
@@ -296,18 +354,29 @@ def make_trainer(model, # PeftModel from medtune.model.add_lora
                  callbacks:list|None=None, # extra TrainerCallbacks
                  backend:str='hf', # 'unsloth' when the model came from Unsloth (it checkpoints by itself)
                  live_plot:bool|None=None): # redraw a loss plot in place (default: when running in a notebook)
-    "A TRL SFTTrainer wired to write `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`, stop on NaN, batches as `choose_padding_free` says."
+    "A TRL SFTTrainer writing `run_dir/metrics.jsonl` and checkpoints under `run_dir/checkpoints`, stopping on NaN."
     from trl import SFTTrainer
+    from trl.trainer.sft_trainer import FLASH_ATTENTION_VARIANTS
     from transformers import set_seed
     set_seed(cfg.seed)
     run_dir = Path(run_dir)
     pf, why = choose_padding_free(cfg, backend)
-    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth', padding_free=pf)
-    tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
-                    eval_dataset=_to_dataset(val_examples) if val_examples else None,
-                    callbacks=[log := MetricsLogger(run_dir/'metrics.jsonl'), MemoryAlert(log), guard := TrainingGuard(), StepLog(),
-                               *([LivePlot(run_dir/'metrics.jsonl')] if (in_notebook() if live_plot is None else live_plot) else []), *(callbacks or [])])
-    tr.medtune_padding = batch_choice(pf, why, getattr(tr, 'padding_free', tr.args.padding_free))  # what the trainer resolved (Unsloth may choose); shown by the workflow, kept in the report
+    args = sft_config(cfg, run_dir/'checkpoints', precision, has_eval=bool(val_examples), unsloth=backend == 'unsloth',
+                      padding_free=pf)
+    log, guard = MetricsLogger(run_dir/'metrics.jsonl'), TrainingGuard()
+    plot = in_notebook() if live_plot is None else live_plot
+    rows = cfg.packing and getattr(model.config, '_attn_implementation', None) not in FLASH_ATTENTION_VARIANTS
+    nf = _NotFlash() if rows else logging.Filter()  # a plain Filter lets every message through
+    logging.getLogger('trl.trainer.sft_trainer').addFilter(nf)
+    try:
+        tr = SFTTrainer(model=model, args=args, processing_class=tok, train_dataset=_to_dataset(train_examples),
+                        eval_dataset=_to_dataset(val_examples) if val_examples else None,
+                        callbacks=[log, MemoryAlert(log), guard, StepLog(), *_library_callbacks(cfg, run_dir),
+                                   *([LivePlot(run_dir/'metrics.jsonl')] if plot else []), *(callbacks or [])])
+    finally: logging.getLogger('trl.trainer.sft_trainer').removeFilter(nf)
+    if rows: tr.data_collator = packed_rows(tr.data_collator)
+    used = getattr(tr, 'padding_free', tr.args.padding_free)  # what the trainer resolved (Unsloth may choose)
+    tr.medtune_padding = batch_choice(pf, why, used, cfg.packing, rows)  # shown by the workflow, kept in the report
     tr.medtune_guard = guard  # train() raises if it stopped the run
     _same_dtypes_on_resume(tr)
     tr.add_callback(_StepLoss(tr))  # for a loss line after running out of memory
@@ -423,7 +492,7 @@ def _recover_oom(trainer, run_dir:Path)->tuple:
     if step and not _complete(ck):
         _log_pending(trainer, step)
         try: trainer._save_checkpoint(trainer.model, trial=None)  # the last completed step, weights and optimizer
-        except Exception as e: print(f'medtune: could not save step {step} after running out of memory ({brief(e)})')
+        except Exception as e: say(f'could not save step {step} after running out of memory ({brief(e)})', logging.WARNING)
     nb = smaller_batch(b)
     a.per_device_train_batch_size, a.gradient_accumulation_steps = nb, acc * b // nb
     a.per_device_eval_batch_size = max(1, a.per_device_eval_batch_size * nb // b)
@@ -434,10 +503,19 @@ def _recover_oom(trainer, run_dir:Path)->tuple:
     change = dict(step=at, batch_size=[b, nb], grad_accum=[acc, a.gradient_accumulation_steps],
                   text=f"batch {b} → {nb} at step {at + 1} after out of memory (gradient accumulation {acc} → "
                        f"{a.gradient_accumulation_steps}: {b * acc} examples per step as before)")
-    print(f"medtune: {change['text']}")
+    say(change['text'], logging.WARNING)
     log = next((c for c in trainer.callback_handler.callbacks if isinstance(c, MetricsLogger)), None)
     if log is not None: log.write(dict(step=at, event='out_of_memory', batch_size=[b, nb], grad_accum=change['grad_accum']))
     return ckpt, change
+
+# %% ../nbs/07_train.ipynb #o007
+def _selected(trainer)->dict:
+    "Which step the trained adapter comes from: the last, or (train.select: best_val_loss) the lowest validation loss."
+    s = trainer.state
+    if not trainer.args.load_best_model_at_end or not s.best_model_checkpoint:
+        return dict(how='last', step=s.global_step)
+    step = s.best_global_step or int(Path(s.best_model_checkpoint).name.split('-')[-1])
+    return dict(how='best_val_loss', step=step, eval_loss=s.best_metric, checkpoint=Path(s.best_model_checkpoint).name)
 
 # %% ../nbs/07_train.ipynb #c013e
 def train(trainer, # from make_trainer
@@ -469,5 +547,5 @@ def train(trainer, # from make_trainer
     loss = run_loss(recs)
     peak = {k: max(r[k] for r in recs if k in r) for k in ('rss_gib', 'gpu_peak_gib', 'gpu_reserved_gib') if any(k in r for r in recs)}
     return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss if loss is None else loss,
-            'resumed_from': first, 'batch_changes': changes, 'memory_peak': peak,
+            'resumed_from': first, 'batch_changes': changes, 'memory_peak': peak, 'selected': _selected(trainer),
             'batch_size': trainer.args.per_device_train_batch_size, 'grad_accum': trainer.args.gradient_accumulation_steps}

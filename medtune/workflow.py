@@ -6,19 +6,19 @@ Docs: https://medtune.github.io/medtune/workflow.html.md"""
 
 # %% ../nbs/11_workflow.ipynb #c002
 from __future__ import annotations
-import json, os, re, shutil, sys, time
+import json, logging, os, re, shutil, sys, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from .core import (ConfigError, MedtuneError, Stopped, FolderLock, TrainingError, atomic_write_json, atomic_write_text,
-                          brief, disk_full)
+                          brief, disk_full, run_log, say)
 from .config import Config, save_config
-from .env import env_report, choose_padding_free, dist_info, check_launch
+from .env import env_report, choose_padding_free, dist_info, check_launch, hf_only
 from .memory import memory_snapshot, free_memory
 from .data import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
-from .model import ResolvedModel, resolve_model
+from .model import ResolvedModel, resolve_model, rewrites_base
 
 # %% auto #0
 __all__ = ['NOT_ADVICE', 'default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage',
@@ -34,7 +34,7 @@ def default_run_dir(cfg:Config)->Path:
 # %% ../nbs/11_workflow.ipynb #c005s
 def _say(msg:str):
     "Print a `medtune:` line, in the first process only of a multi-process launch."
-    if dist_info()['rank'] == 0: print(f'medtune: {msg}')
+    if dist_info()['rank'] == 0: say(msg)
 
 # %% ../nbs/11_workflow.ipynb #c006
 class RunState:
@@ -83,6 +83,11 @@ def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
     return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3), budget_gib=round(plan.budget_gib, 3),
                                                                   changes=plan.changes, reason=plan.reason)
 
+# %% ../nbs/11_workflow.ipynb #c009e
+def _env(cfg:Config)->dict:
+    "env_report for a config: its backend and dtype, the hf backend when a LoRA setting needs it."
+    return env_report(cfg.model.backend, cfg.model.dtype, hf_only(cfg.lora))
+
 # %% ../nbs/11_workflow.ipynb #c009h
 def _asked(train:list)->list:
     "Every training question: as trained (after phrasings, redaction, abbreviations) and as written in the source (the `q:` group keys)."
@@ -99,12 +104,15 @@ def _heldout(cfg:Config, train:list, keys=())->list|None:
 def prepare(cfg:Config)->Prepared:
     "Check environment, data, benchmarks, model reference and (on a GPU) memory; no weights are loaded (except a first conversion of the embedded model)."
     from medtune.evaluate import load_benchmarks
-    env = env_report(cfg.model.backend, cfg.model.dtype)
+    env = _env(cfg)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
     choose_padding_free(cfg.train, env['backend'])  # a train.padding_free this backend cannot do fails now, before data or weights load
     exs, checks = prepare_data(cfg)  # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
+    from medtune.train import check_training
+    from medtune.model import check_lora
+    check_training(cfg.train, bool(val)); check_lora(cfg.lora, cfg.model.load_in_4bit)
     pairs = _heldout(cfg, train)
     bench = load_benchmarks(cfg.eval)  # items (and k-shot examples) per benchmark
     model = resolve_model(cfg.model.name)
@@ -132,6 +140,10 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState,
     be = p.env['backend']
     model, tok = load_model(p.model, p.cfg.model, p.env['precision'], be, p.cfg.train.max_length)
     model = add_lora(model, p.cfg.lora, p.cfg.train.gradient_checkpointing, be, p.cfg.train.seed)
+    from medtune.model import rewrites_base
+    if rewrites_base(p.cfg.lora) and not (run_dir/'adapter_init').is_dir():  # a resume keeps the first one
+        from medtune.persist import save_initial
+        save_initial(model, run_dir/'adapter_init')
     counts = param_counts(model)
     _say(f"{p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
     state.end(params=counts)
@@ -164,7 +176,9 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
                 data_sources=p.cfg.data.train, training=summary)  # eval --adapter and a resume report it from here
     from medtune.freetext import question_key
     keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))  # so a later evaluation leaves them out
-    save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys})
+    init = run_dir/'adapter_init'  # PiSSA/OLoRA: saved as a plain LoRA of twice the rank, for the unchanged base
+    save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys}, initial=init if init.is_dir() else None)
+    if init.is_dir(): shutil.rmtree(init)
     state.end()
 
 # %% ../nbs/11_workflow.ipynb #c017
@@ -214,7 +228,7 @@ def export_stage(cfg:Config, run_dir:Path, state:RunState)->dict:
     state.begin('export')
     done = export_adapter(run_dir/'adapter', cfg.output.export, cfg.output.gguf_type, cfg.output.merged_dtype)
     state.end(exports={k: str(v) for k, v in done.items()})
-    for k, v in done.items(): print(f"medtune: exported {k}: {v}")
+    for k, v in done.items(): _say(f"exported {k}: {v}")
     return done
 
 # %% ../nbs/11_workflow.ipynb #c019
@@ -300,7 +314,9 @@ def _stage_error(e:BaseException, state:RunState, run_dir:Path)->MedtuneError|No
 def _record_end(state:RunState, err:BaseException):
     "Mark the run stopped or failed in state.json; if that cannot be written (a full disk), say so."
     status = 'stopped' if isinstance(err, (Stopped, KeyboardInterrupt)) else 'failed'
-    try: state.finish(status, str(err) if isinstance(err, MedtuneError) else f'{type(err).__name__}: {err}')
+    msg = str(err) if isinstance(err, MedtuneError) else f'{type(err).__name__}: {err}'
+    say(f'{status}: {msg}', logging.ERROR, console=False)  # the command line prints it; run.log keeps it
+    try: state.finish(status, msg)
     except OSError as e: print(f"medtune: could not record the run as {status} in {state.path} ({brief(e)})", file=sys.stderr)
 
 # %% ../nbs/11_workflow.ipynb #c020
@@ -310,9 +326,36 @@ def _tuned_stage(p:Prepared, run_dir:Path, state:RunState)->tuple:
     state.begin('load')
     model, tok = _load_tuned_model(p.model, p.cfg, p.env, run_dir/'adapter')
     summary = read_adapter_meta(run_dir/'adapter').get('training') or {}
-    _say(f"training finished before (step {summary.get('global_step')}): evaluating the saved adapter")
+    _say(f"evaluating the saved adapter (trained to step {summary.get('global_step')}) on the base as published")
     state.end()
     return model, tok, summary
+
+# %% ../nbs/11_workflow.ipynb #c020q
+def _run_in(cfg:Config, run_dir:Path, resume:bool, callbacks:list|None, live_plot:bool|None)->dict:
+    "The stages of `run` inside its locked run folder (its run.log open)."
+    p = prepare(cfg)
+    state = RunState(run_dir)
+    trained = resume and 'save' in state.d['stages'] and (run_dir/'adapter').is_dir()
+    try:
+        save_config(cfg, run_dir/'config.yaml')
+        state.save()
+        if trained: model, tok, summary = _tuned_stage(p, run_dir, state)
+        else:
+            model, tok, summary = train_stage(p, run_dir, state, callbacks, live_plot)
+            save_stage(model, tok, p, run_dir, state, summary)
+            if rewrites_base(cfg.lora):  # its base weights changed in memory: evaluate what was saved, on the real base
+                del model, tok; free_memory()
+                model, tok, summary = _tuned_stage(p, run_dir, state)
+        report = eval_stage(model, tok, p, run_dir, state, summary)
+        del model, tok
+        if cfg.output.export: export_stage(cfg, run_dir, state)
+        state.finish('done')
+        return report
+    except BaseException as e:
+        err = _stage_error(e, state, run_dir)
+        _record_end(state, err or e)
+        if err is not None: raise err from None
+        raise
 
 # %% ../nbs/11_workflow.ipynb #c020r
 def run(cfg:Config, # validated config
@@ -332,26 +375,8 @@ def run(cfg:Config, # validated config
         train_stage(prepare(cfg), run_dir, RunState(run_dir, write=False)); return None
     with run_folder(run_dir, resume, '--out' if out or not cfg.output.dir else 'output.dir'):
         if resume: _check_resume(cfg, run_dir)
-        p = prepare(cfg)
-        state = RunState(run_dir)
-        trained = resume and 'save' in state.d['stages'] and (run_dir/'adapter').is_dir()
-        try:
-            save_config(cfg, run_dir/'config.yaml')
-            state.save()
-            if trained: model, tok, summary = _tuned_stage(p, run_dir, state)
-            else:
-                model, tok, summary = train_stage(p, run_dir, state, callbacks, live_plot)
-                save_stage(model, tok, p, run_dir, state, summary)
-            report = eval_stage(model, tok, p, run_dir, state, summary)
-            del model, tok
-            if cfg.output.export: export_stage(cfg, run_dir, state)
-            state.finish('done')
-            return report
-        except BaseException as e:
-            err = _stage_error(e, state, run_dir)
-            _record_end(state, err or e)
-            if err is not None: raise err from None
-            raise
+        with run_log(run_dir): return _run_in(cfg, run_dir, resume, callbacks, live_plot)
+
 
 # %% ../nbs/11_workflow.ipynb #c019h
 def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval sections)
@@ -363,7 +388,7 @@ def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval s
         exs, _ = prepare_data(cfg)
         return _heldout(cfg, split_examples(exs, cfg.data.val_fraction, cfg.data.seed)[0])
     except MedtuneError as e:
-        print(f"medtune: free-text comparison skipped: the training data cannot be read again to leave it out ({e})"); return None
+        _say(f"free-text comparison skipped: the training data cannot be read again to leave it out ({e})"); return None
 
 # %% ../nbs/11_workflow.ipynb #c024l
 def _load_tuned_model(resolved:ResolvedModel, # the base model, resolved
@@ -385,9 +410,9 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
                training:dict|None=None)->dict: # the adapter's training summary, for the report
     "Load the model once (and the adapter), evaluate, write the report into `out`; nothing is left in `out` when it fails."
     from medtune.evaluate import load_benchmarks
-    env = env_report(cfg.model.backend, cfg.model.dtype)
+    env = _env(cfg)
     p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
-    with run_folder(out, resumable=False):
+    with run_folder(out, resumable=False), run_log(out):
         state = RunState(out)
         try:
             model, tok = _load_tuned_model(p.model, cfg, env, adapter)
@@ -472,7 +497,7 @@ def load_tuned(adapter, # RUN/adapter, or the run directory holding it
     from medtune.persist import read_adapter_meta
     ad = _adapter_dir(adapter)
     cfg = _adapter_cfg(read_adapter_meta(ad), model)
-    env = env_report(cfg.model.backend, cfg.model.dtype)
+    env = _env(cfg)
     m, tok = _load_tuned_model(resolve_model(cfg.model.name), cfg, env, ad)
     if env['backend'] == 'unsloth':
         from unsloth import FastLanguageModel

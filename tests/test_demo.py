@@ -1,5 +1,5 @@
 "End to end: `medtune demo` on the real SmolLM2 model and real medical data, then `medtune eval` on its adapter."
-import json, shutil
+import json, re, shutil
 import pytest, torch
 from conftest import medtune
 
@@ -71,6 +71,9 @@ def test_eval_command_on_saved_adapter(demo_run, tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads((tmp_path/'ev'/'report.json').read_text())
     assert sorted(r['benchmarks']) == ['medmcqa', 'mmlu_medical'] and r['benchmarks']['medmcqa']['n'] == 6
+    for b in ('mmlu_medical', 'medmcqa'):  # a progress bar per benchmark and side, run to the end
+        for side in ('base', 'tuned'): assert re.search(rf'{b} {side}: 100%\|[^|]*\| 6/6 ', p.stderr), (b, side, p.stderr[-2000:])
+    assert re.search(r'free text tuned: 100%\|[^|]*\| 2/2 ', p.stderr)
     assert r['freetext']['n'] == 2 and r['refusal'] is None
     # the model alone (no adapter), 4-bit as it was trained: the same items get exactly the base side's predictions
     p = medtune('eval', '--model', 'embedded:smollm2-135m-instruct', '--load-in-4bit', '--benchmarks', 'mmlu_medical,medmcqa', '--n', '6', '--out', tmp_path/'base',
@@ -159,3 +162,9 @@ def test_push_command_reports_what_to_do(demo_run, tmp_path):
     p = medtune('push', out, '--repo', 'someone/medtune-demo')  # the tests' HF_HUB_OFFLINE=1
     assert p.returncode == 2 and 'HF_HUB_OFFLINE is set' in p.stderr, p.stderr[-2000:]
     assert files() == before and not list(out.rglob('.push-*'))  # no file of the run changed; the staged copies (beside each folder) are gone
+
+def test_eval_of_no_benchmark_is_refused(demo_run, tmp_path):
+    out, _, _ = demo_run  # an empty list would exit 0 and pass --fail-if-worse having scored nothing
+    p = medtune('eval', '--adapter', out, '--fail-if-worse', '--out', tmp_path/'ev', env={'MEDTUNE_EVAL__BENCHMARKS': '[]'})
+    assert p.returncode == 2 and 'environment variable MEDTUNE_EVAL__BENCHMARKS: eval.benchmarks = []: names no benchmark' in p.stderr, p.stderr
+    assert 'Traceback' not in p.stderr and not (tmp_path/'ev').exists()

@@ -55,9 +55,11 @@ def test_data_check_masks_identifiers_and_reports_contamination(tmp_path):
     assert f'{f} × medqa: 1 of 2 training rows overlap 1 of 100 evaluation items' in p.stdout and f'{f} × pubmedqa: 0 of 2' in p.stdout, p.stdout
 
 def test_resources_are_package_data():
-    pats = tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['setuptools']['package-data']['medtune']
+    st = tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['setuptools']
+    pats = st['package-data']['medtune.resources']
     files = [p for p in RESOURCES_DIR.iterdir() if p.is_file()]
-    assert files and all(any(fnmatch.fnmatch(f'resources/{p.name}', pat) for pat in pats) for p in files), (files, pats)
+    assert 'medtune.resources' in st['packages'], st['packages']
+    assert files and all(any(fnmatch.fnmatch(p.name, pat) for pat in pats) for p in files), (files, pats)
     assert 'compiled for medtune' in (RESOURCES_DIR/'abbreviations.tsv').read_text() and len(load_abbreviations()) >= 200
 
 def test_phi_block_stops_train_with_file_line(tmp_path):

@@ -41,7 +41,7 @@ def test_training_goes_on_at_half_the_batch(tmp_path):
     p = _train_with_oom(2, tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     change = 'batch 4 → 2 at step 3 after out of memory (gradient accumulation 1 → 2: 4 examples per step as before)'
-    assert f'medtune: {change}' in p.stdout
+    assert f'medtune: warning: {change}' in p.stdout
     recs = [json.loads(l) for l in (tmp_path/'run'/'metrics.jsonl').read_text().splitlines()]
     assert [r['step'] for r in recs if 'loss' in r] == [1, 2, 3, 4, 5, 6]  # the loss curve goes on without a gap
     assert [(r['step'], r['batch_size'], r['grad_accum']) for r in recs if r.get('event') == 'out_of_memory'] == [(2, [4, 2], [1, 2])]

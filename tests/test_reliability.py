@@ -1,6 +1,6 @@
 """Reliability of a run folder, through the `medtune` command: one writer at a time, a resume that neither repeats nor
 loses a step, Ctrl-C and a full disk ending with a clear message and nothing half-written, and a one-step run."""
-import hashlib, json, os, shutil, signal, subprocess, time
+import hashlib, json, os, re, shutil, signal, subprocess, time
 from pathlib import Path
 import pytest
 from conftest import BIN, TIMEOUT, medtune
@@ -134,8 +134,14 @@ def test_one_step_run(tmp_path):
     cfg = tmp_path/'cfg.yaml'
     cfg.write_text(CFG.replace('max_steps: 6, save_steps: 2, logging_steps: 1', 'max_steps: 1, save_steps: 100, logging_steps: 2')
                    .replace('n: 4', 'n: 2'))
-    p = medtune('train', cfg, '--out', tmp_path/'run')
+    token = 'hf_' + 'Q' * 34  # a hub token in the environment reaches no file of the run
+    p = medtune('train', cfg, '--out', tmp_path/'run', env={'HF_TOKEN': token, 'MY_SERVICE_KEY': 'very-secret-value'})
     assert p.returncode == 0, p.stderr[-3000:]
+    for f in (tmp_path/'run').rglob('*'):
+        if f.is_file(): assert b'QQQQQQQQQQ' not in f.read_bytes() and b'very-secret-value' not in f.read_bytes(), f
+    log = (tmp_path/'run'/'run.log').read_text()  # what the console said, with timestamps
+    said = [l.removeprefix('medtune: ') for l in p.stdout.splitlines() if l.startswith('medtune: ') and 'results for' not in l]
+    assert said and all(re.search(rf'^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO medtune: {re.escape(m)}$', log, re.M) for m in said), (said, log)
     recs = [r for r in _records(tmp_path/'run') if 'loss' in r]
     assert [r['step'] for r in recs] == [1] and recs[0]['loss'] > 0
     assert (tmp_path/'run'/'report.md').exists() and json.loads((tmp_path/'run'/'state.json').read_text())['status'] == 'done'
