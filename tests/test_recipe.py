@@ -37,12 +37,13 @@ def test_variant_trains_and_reloads_with_plain_peft(lora, q, tmp_path):
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     if lora.get('use_dora'): assert any('lora_magnitude_vector' in n for n in names)
     if 'modules_to_save' in lora: assert any('modules_to_save' in n for n in names)
+    for p in model.parameters():  # TRL trains QLoRA's LoRA weights in bfloat16; plain peft reloads them in float32
+        if p.requires_grad: p.data = p.data.float()
     model.eval(); want = _logits(model, tok)
     save_adapter(model, tok, tmp_path/'adapter', {}, initial=tmp_path/'init' if 'init' in lora else None)
     plain = PeftModel.from_pretrained(_base(q)[0], str(tmp_path/'adapter')).eval()
     got = _logits(plain, tok)
-    # the same model: LoRA weights train in bfloat16 (TRL's QLoRA choice) and reload in float32, hence the tolerance
-    assert (got - want).abs().max() < 0.05 * want.abs().max(), (got - want).abs().max()
+    assert (got - want).abs().max() < 1e-4 * want.abs().max(), (got - want).abs().max()  # the same model
     with plain.disable_adapter(): base = _logits(plain, tok)
     assert (got - base).abs().max() > 10 * (got - want).abs().max()  # the adapter matters far more than the rounding
 
