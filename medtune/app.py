@@ -16,10 +16,10 @@ from .data import TRAIN_SAMPLES, EVAL_SAMPLES, FILE_SUFFIXES, sample_path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PANEL_FIELDS', 'T4_FREE_GIB', 'GGUF_BYTES', 'DTYPE_BYTES', 'TRAIN_EFFICIENCY', 'EVAL_TOKENS', 'GEN_TOKEN_FLOPS',
-           'EVAL_EFFICIENCY', 'control_values', 'config_overrides', 'build_config', 'field_errors', 'input_errors',
-           'export_needs', 'cpu_flops', 'cpu_minutes', 'PanelPlan', 'panel_plan', 'Runner', 'verdict_lines',
-           'save_upload', 'data_check_text', 'export_text', 'push_text', 'App', 'app']
+__all__ = ['PANEL_FIELDS', 'T4_FREE_GIB', 'TRAIN_EFFICIENCY', 'EVAL_TOKENS', 'GEN_TOKEN_FLOPS', 'EVAL_EFFICIENCY',
+           'control_values', 'config_overrides', 'build_config', 'field_errors', 'input_errors', 'cpu_flops',
+           'cpu_minutes', 'PanelPlan', 'panel_plan', 'Runner', 'verdict_lines', 'save_upload', 'data_check_text',
+           'export_text', 'push_text', 'App', 'app']
 
 # %% ../nbs/13_app.ipynb #a006
 PANEL_FIELDS = {  # control name -> (config field, label)
@@ -96,17 +96,6 @@ def input_errors(cfg:Config)->dict:
 
 # %% ../nbs/13_app.ipynb #a018
 T4_FREE_GIB = 14.5 # free memory of a Colab T4 (15 GiB) with nothing loaded
-GGUF_BYTES = {'f32': 4, 'f16': 2, 'q8_0': 34/32} # bytes per weight in a GGUF file (q8_0: 32 int8 + a 16-bit scale per block)
-DTYPE_BYTES = {'float32': 4, 'float16': 2, 'bfloat16': 2}
-
-def export_needs(params:int, # parameters of the base model
-                 formats:list, # output.export
-                 gguf_type:str='q8_0', # output.gguf_type
-                 merged_dtype:str='bfloat16')->dict: # output.merged_dtype
-    "{format: (RAM GiB while merging, disk GiB of the files)} for each export."
-    ram = 2 * 4 * params / 2**30  # a float32 merge, held twice (export._check_room)
-    disk = dict(merged=DTYPE_BYTES[merged_dtype] * params, gguf=GGUF_BYTES[gguf_type] * params)
-    return {f: (ram, disk[f] / 2**30) for f in formats}
 
 # %% ../nbs/13_app.ipynb #a020
 # Set from the cpu-demo run on a 2-core machine (119 s training, 70 s evaluation; README), taking ~100 GFLOP/s as its matmul
@@ -165,8 +154,6 @@ class PanelPlan:
     def ok(self)->bool: return not self.errors
 
 # %% ../nbs/13_app.ipynb #a024
-def _gib(x:float)->str: return f'{x:.2f} GiB' if x < 10 else f'{x:.0f} GiB'
-
 def _mins(m:float)->str: return f'{m*60:.0f} s' if m < 1 else f'{m:.0f} min'
 
 def panel_plan(values:dict, # control values
@@ -175,7 +162,7 @@ def panel_plan(values:dict, # control values
                flops:float|None=None, # CPU speed (default: cpu_flops(), measured once)
                backend:str='unsloth')->PanelPlan: # backend the GPU prediction is for
     "Validate the controls and plan the run without loading weights: memory on `gpu` (or a CPU's time, and a T4's memory), exports."
-    from medtune.memory import plan_fit
+    from medtune.memory import export_need, format_export_need, plan_fit
     try: cfg = build_config(values, environ)
     except ConfigError as e: return PanelPlan(field_errors(e))
     errs = input_errors(cfg)
@@ -195,8 +182,8 @@ def panel_plan(values:dict, # control values
         p = plan_fit(cfg, T4_FREE_GIB, shape, backend=backend)
         L.append(f"on a Colab T4: {p.predicted_gib:.2f} GiB predicted peak of {T4_FREE_GIB} GiB free: " + ('fits' if p.fits else 'does not fit')
                  + ''.join(f"; would change {c.split(':')[0]}" for c in p.changes))
-    for f, (ram, disk) in export_needs(shape.params, cfg.output.export, cfg.output.gguf_type, cfg.output.merged_dtype).items():
-        L.append(f"export {f}: about {_gib(ram)} of RAM while merging, {_gib(disk)} on disk")
+    o = cfg.output
+    if o.export: L.append(format_export_need(export_need(shape, o.export, o.gguf_type, o.merged_dtype, cfg.lora.r)))
     return PanelPlan({}, L, cfg)
 
 # %% ../nbs/13_app.ipynb #a027

@@ -190,6 +190,7 @@ class _Redact(logging.Filter):
 
 class _Console(logging.StreamHandler):
     "`medtune: …` lines on the current sys.stdout (looked up at each line: notebooks and tests swap it)."
+    medtune_console = True  # found by this mark, not by class: a notebook re-running this cell defines another class
     def __init__(self):
         super().__init__(sys.stdout); self.addFilter(_Redact())
     def emit(self, record):
@@ -200,21 +201,27 @@ class _Console(logging.StreamHandler):
         return f"medtune: {'' if record.levelno < logging.WARNING else 'warning: '}{record.getMessage()}"
 
 # %% ../nbs/00_core.ipynb #lg04
-def set_verbosity(level=None): # a logging level or its name; None: MEDTUNE_LOG_LEVEL, else INFO
-    "Show medtune's messages at `level` and above on the console (sets up the console once); run logs keep INFO and above."
-    level = level or os.environ.get('MEDTUNE_LOG_LEVEL') or 'INFO'
-    con = next((h for h in log.handlers if isinstance(h, _Console)), None)
-    if con is None: log.addHandler(con := _Console())
-    log.propagate = False; log.setLevel(logging.DEBUG)
+def _level(con, level): # the console handler; a logging level or its name
     try: con.setLevel(level.upper() if isinstance(level, str) else level)
     except ValueError: raise ConfigError(f"MEDTUNE_LOG_LEVEL = {level!r}: use DEBUG, INFO, WARNING or ERROR") from None
+
+def _console()->logging.Handler:
+    "The medtune logger's console handler, set up on first use (at INFO, or MEDTUNE_LOG_LEVEL)."
+    con = next((h for h in log.handlers if getattr(h, 'medtune_console', False)), None)
+    if con is None:
+        log.addHandler(con := _Console()); log.propagate = False; log.setLevel(logging.DEBUG)
+        _level(con, os.environ.get('MEDTUNE_LOG_LEVEL') or 'INFO')
+    return con
+
+def set_verbosity(level=None): # a logging level or its name; None: MEDTUNE_LOG_LEVEL, else INFO
+    "Show medtune's messages at `level` and above on the console; run logs keep INFO and above."
+    _level(_console(), level or os.environ.get('MEDTUNE_LOG_LEVEL') or 'INFO')
 
 def say(msg:str, # what to tell the user
         level=logging.INFO, # logging level
         console:bool=True): # False: the run log only (e.g. an error the command line prints itself)
     "Tell the user something (console `medtune: …`, and the run log while a run writes one)."
-    if not log.handlers: set_verbosity()
-    log.log(level, msg, extra={'console': console})
+    _console(); log.log(level, msg, extra={'console': console})
 
 # %% ../nbs/00_core.ipynb #lg05
 LIBRARY_LOGGERS = ('transformers', 'peft', 'trl', 'accelerate', 'bitsandbytes', 'py.warnings')  # into run.log too
@@ -232,8 +239,7 @@ def run_log(folder, # the run (or evaluation) folder
     h.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s', '%Y-%m-%d %H:%M:%S'))
     h.addFilter(_Redact())
     libs = [logging.getLogger(n) for n in LIBRARY_LOGGERS]
-    if not log.handlers: set_verbosity()
-    h.setLevel(min(logging.INFO, next(x.level for x in log.handlers if isinstance(x, _Console))))
+    h.setLevel(min(logging.INFO, _console().level))
     logging.captureWarnings(True)
     for l in [log, *libs]: l.addHandler(h)
     try: yield Path(folder)/name
@@ -253,10 +259,8 @@ def progress(desc:str, # e.g. 'medqa base'
              delay:float=0): # seconds before the bar appears: a stage that ends sooner shows nothing
     "A progress bar (tqdm.auto: a widget in notebooks, rate and ETA on the console) that `advance` moves in the block."
     from tqdm.auto import tqdm
-    if not log.handlers: set_verbosity()
-    quiet = all(h.level > logging.INFO for h in log.handlers if isinstance(h, _Console))
-    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, dynamic_ncols=True, disable=quiet,
-               delay=delay)
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=scale, dynamic_ncols=True,
+               disable=_console().level > logging.INFO, delay=delay)
     token = _BAR.set(bar)
     try: yield bar
     finally: _BAR.reset(token); bar.close()
