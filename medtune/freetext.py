@@ -15,8 +15,8 @@ from .evaluate import wilson_ci, generate_answers, model_sides
 from .medical import RESOURCES_DIR
 
 # %% auto #0
-__all__ = ['REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci', 'question_key',
-           'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
+__all__ = ['FREETEXT_TASKS', 'REFUSAL_PATTERNS', 'rouge_tokens', 'lcs_len', 'rouge_l', 'f1_tokens', 'token_f1', 'mean_ci',
+           'question_key', 'heldout_pairs', 'compare_freetext', 'is_refusal', 'load_probes', 'refusal_probe']
 
 # %% ../nbs/09a_freetext.ipynb #c005
 def rouge_tokens(text:str)->list:
@@ -80,6 +80,8 @@ def question_key(text:str)->str: # a question as asked
     return hashlib.sha256(_norm_q(text).encode()).hexdigest()[:16]
 
 # %% ../nbs/09a_freetext.ipynb #c021
+FREETEXT_TASKS = ('qa', 'instruction', 'chat') # tasks whose answers are free text (not options, labels or notes)
+
 def heldout_pairs(source:str, # data source with free-text answers (sample:medquad, a file, ...)
                   train_prompts:list, # user messages of the training examples (excluded)
                   n:int, # pairs to draw
@@ -91,7 +93,7 @@ def heldout_pairs(source:str, # data source with free-text answers (sample:medqu
     if problems: raise ConfigError(f"eval.freetext = {source!r}: {problems[0][0]}: {problems[0][1]}")
     seen = {question_key(p) for p in train_prompts} | set(trained_keys)
     pairs = [dict(id=e['id'], question=e['prompt'][-1]['content'], reference=e['completion'][-1]['content'])
-             for e in exs if e.get('format') in ('qa', 'alpaca', 'messages', 'sharegpt') and question_key(e['prompt'][-1]['content']) not in seen]
+             for e in exs if e.get('task') in FREETEXT_TASKS and question_key(e['prompt'][-1]['content']) not in seen]
     if not pairs: raise ConfigError(f"eval.freetext = {source!r}: no question/answer pairs left that were not trained on; name another source or set eval.freetext_n: 0")
     return random.Random(seed).sample(pairs, min(n, len(pairs)))
 

@@ -125,7 +125,7 @@ def _versions(env:dict)->dict: return {k: v for k, v in env['versions'].items() 
 # %% ../nbs/11_workflow.ipynb #c014
 def _questions(p:Prepared, k:int)->list:
     "Free-text questions for side-by-side answers: held-out ones first, then fixed examples."
-    qs = [e['prompt'][-1]['content'] for e in p.val if e['format'] in ('qa', 'alpaca')]
+    qs = [e['prompt'][-1]['content'] for e in p.val if e.get('task') in ('qa', 'instruction')]
     qs += ['What are the symptoms of type 2 diabetes?', 'How is high blood pressure treated?', 'What causes anemia?']
     return qs[:k]
 

@@ -11,7 +11,7 @@
 Where Quarto is installed, `nbdev-docs` builds the same notebooks into the Quarto site of `nbs/_quarto.yml`.
 Usage: python scripts/build_docs.py [--site _docs/site] [--execute REGEX|all|none] [--only REGEX] [--out _docs] [--readme README.md]
 """
-import argparse, html, json, os, re, subprocess, sys, tempfile, time, yaml
+import argparse, html, inspect, json, os, re, subprocess, sys, tempfile, time, yaml
 from pathlib import Path
 import nbformat
 from nbconvert import MarkdownExporter, HTMLExporter
@@ -119,7 +119,7 @@ def _constant_entries(stem:str)->dict:
         if c.cell_type != 'code' or not re.search(r'^#\|\s*export', c.source, re.M): continue
         for name in getattr(m, '__all__', []):
             mm = re.search(rf'^{re.escape(name)}\s*(?::[^=]+)?=\s*(.*)$', c.source, re.M)
-            if not mm or callable(getattr(m, name, None)) and not isinstance(getattr(m, name), (dict, list, tuple)): continue
+            if not mm or inspect.isroutine(getattr(m, name, None)) or inspect.isclass(getattr(m, name, None)): continue
             note = mm.group(1).split(' # ', 1)[1].strip() if ' # ' in mm.group(1) else ''
             val = repr(getattr(m, name))
             val = val if len(val) <= 300 else val[:297] + '…'

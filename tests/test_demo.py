@@ -3,6 +3,8 @@ import json, re, shutil
 import pytest, torch
 from conftest import medtune
 
+pytestmark = pytest.mark.xdist_group('demo')  # one worker runs every test of the session's demo run
+
 def test_demo_succeeds(demo_run):
     out, p, secs = demo_run
     assert p.returncode == 0, p.stderr[-3000:]
