@@ -3,8 +3,6 @@ import json, re, shutil
 import pytest, torch
 from conftest import medtune
 
-pytestmark = pytest.mark.xdist_group('demo')  # one worker runs every test of the session's demo run
-
 def test_demo_succeeds(demo_run):
     out, p, secs = demo_run
     assert p.returncode == 0, p.stderr[-3000:]
@@ -170,3 +168,11 @@ def test_eval_of_no_benchmark_is_refused(demo_run, tmp_path):
     p = medtune('eval', '--adapter', out, '--fail-if-worse', '--out', tmp_path/'ev', env={'MEDTUNE_EVAL__BENCHMARKS': '[]'})
     assert p.returncode == 2 and 'environment variable MEDTUNE_EVAL__BENCHMARKS: eval.benchmarks = []: names no benchmark' in p.stderr, p.stderr
     assert 'Traceback' not in p.stderr and not (tmp_path/'ev').exists()
+
+def test_eval_command_kshot_error(demo_run, tmp_path):
+    "`medtune eval --method continuation --shots` reaches the benchmarks: too few examples left for k-shot stop it before any weights load, naming the field."
+    out, _, _ = demo_run
+    bad = medtune('eval', '--adapter', out, '--benchmarks', 'medqa', '--n', '99', '--method', 'continuation', '--shots', '2', '--out', tmp_path/'ev')
+    assert bad.returncode == 2 and 'eval.shots = 2: medqa: the items not evaluated' in bad.stderr and not (tmp_path/'ev').exists()
+    bad = medtune('eval', '--adapter', out, '--method', 'mc2', '--out', tmp_path/'ev')
+    assert bad.returncode == 2 and "invalid choice: 'mc2'" in bad.stderr

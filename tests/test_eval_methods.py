@@ -84,13 +84,3 @@ def test_prefix_cache_checked_before_use(lm, capsys):
     got = score_items(CacheSkewed(model), tok, its, batch_size=3)
     assert 'its k-shot prompts are run whole' in capsys.readouterr().out
     for g, w in zip(got, score_items(model, tok, its, batch_size=3)): assert g == pytest.approx(w, abs=1e-4)
-
-@pytest.mark.xdist_group('demo')  # with the other tests of the session's demo run
-def test_eval_command_kshot_error(demo_run, tmp_path):
-    "`medtune eval --method continuation --shots` reaches the benchmarks: too few examples left for k-shot stop it before any weights load, naming the field."
-    from conftest import medtune
-    out, _, _ = demo_run
-    bad = medtune('eval', '--adapter', out, '--benchmarks', 'medqa', '--n', '99', '--method', 'continuation', '--shots', '2', '--out', tmp_path/'ev')
-    assert bad.returncode == 2 and 'eval.shots = 2: medqa: the items not evaluated' in bad.stderr and not (tmp_path/'ev').exists()
-    bad = medtune('eval', '--adapter', out, '--method', 'mc2', '--out', tmp_path/'ev')
-    assert bad.returncode == 2 and "invalid choice: 'mc2'" in bad.stderr
