@@ -69,7 +69,8 @@ def _parser():
     x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
     x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
-    x.epilog = ('The merge streams the model in blocks of rows: its RAM does not grow with the model. Free RAM and disk '
+    x.epilog = ('The merge streams the model in blocks of rows: its RAM does not grow with the model. '
+                'Free RAM and disk '
                 'are checked before it starts.')
     u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) to a Hugging Face model repo, with a model card')
     u.add_argument('run', help='run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
@@ -87,7 +88,8 @@ def _parser():
     dc.add_argument('--model', default='embedded:smollm2-135m-instruct', help='model whose tokenizer and chat template count the tokens')
     dc.add_argument('--no-tokens', action='store_true', help='skip token lengths (no tokenizer needed)')
     dc.add_argument('--benchmarks', help='comma-separated benchmarks to check for contamination (default: every shipped evaluation sample): medqa,pubmedqa or NAME=file.jsonl')
-    pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, and the RAM and disk of the export, without loading weights')
+    pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, and the RAM and disk of the '
+                                     'export, without loading weights')
     pl.add_argument('config', help='YAML config file')
     pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
     pl.add_argument('--free-gib', type=float, help='free GPU memory to plan for (default: this GPU\'s free memory)')

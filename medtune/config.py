@@ -26,7 +26,7 @@ class _Section(BaseModel):
 EMBEDDED_MODEL = 'embedded:smollm2-135m-instruct'
 SMOLLM2_HUB_ID = 'HuggingFaceTB/SmolLM2-135M-Instruct'
 LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
-LORA_TARGET_PRESETS = {'attention': LORA_TARGETS[:4], 'mlp': LORA_TARGETS[4:], 'all-linear': LORA_TARGETS}  # Llama-family names
+LORA_TARGET_PRESETS = {'attention': LORA_TARGETS[:4], 'mlp': LORA_TARGETS[4:], 'all-linear': LORA_TARGETS}  # Llama
 
 # %% ../nbs/01_config.ipynb #c007t
 def _targets(v): # lora.target_modules as written: module names, or a preset name
@@ -49,11 +49,12 @@ class LoraConfig(_Section):
     r: int = Field(16, ge=1, le=1024) # rank
     alpha: int = Field(32, ge=1, le=4096) # scaling numerator (scale = alpha / r, or alpha / sqrt(r) with use_rslora)
     dropout: float = Field(0.0, ge=0.0, lt=1.0) # dropout on the LoRA input
-    target_modules: Annotated[list[str], BeforeValidator(_targets)] = Field(default_factory=lambda: list(LORA_TARGETS), min_length=1) # module names to adapt, or a preset: attention, mlp, all-linear
+    target_modules: Annotated[list[str], BeforeValidator(_targets)] = Field(
+        default_factory=lambda: list(LORA_TARGETS), min_length=1) # module names or a preset: attention, mlp, all-linear
     use_dora: bool = False # DoRA: weight-decomposed LoRA (PEFT; the hf backend: Unsloth's kernels do not do it)
     use_rslora: bool = False # rank-stabilised LoRA: scale alpha / sqrt(r)
-    init: Literal['default', 'gaussian', 'pissa', 'olora', 'loftq'] = 'default' # PEFT's init_lora_weights (pissa needs an unquantized base; loftq is refused)
-    modules_to_save: list[str] = Field(default_factory=list) # modules trained in full and saved with the adapter, e.g. [lm_head]
+    init: Literal['default', 'gaussian', 'pissa', 'olora', 'loftq'] = 'default' # PEFT's init_lora_weights (check_lora)
+    modules_to_save: list[str] = Field(default_factory=list) # modules trained in full, saved in the adapter: [lm_head]
 
 # %% ../nbs/01_config.ipynb #c008a
 def _regex(v:str)->str: # a regular expression from a config file
@@ -139,7 +140,7 @@ class TrainConfig(_Section):
     warmup_steps: int | None = Field(None, ge=0) # warm up for this many steps instead (overrides warmup_ratio)
     weight_decay: float = Field(0.0, ge=0, le=1) # AdamW weight decay
     max_grad_norm: float = Field(1.0, gt=0) # gradient clipping
-    neftune_noise_alpha: float | None = Field(None, gt=0) # NEFTune: noise on the input embeddings while training (e.g. 5)
+    neftune_noise_alpha: float | None = Field(None, gt=0) # NEFTune: noise on the input embeddings in training (e.g. 5)
     packing: bool = False # pack examples into max_length rows (TRL best-fit; each example sees only itself)
     scheduler: Literal['linear', 'cosine', 'constant', 'constant_with_warmup'] = 'linear' # learning-rate schedule
     logging_steps: int = Field(1, ge=1) # log (and append to metrics.jsonl) every N steps
@@ -147,9 +148,9 @@ class TrainConfig(_Section):
     gradient_checkpointing: bool = True # trade compute for memory (Unsloth's offloaded checkpointing on that backend)
     padding_free: bool | None = None # None: Unsloth chooses per GPU (the hf backend always pads); true needs the unsloth backend
     optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
-    select: Literal['last', 'best_val_loss'] = 'last' # the adapter saved: the last step's, or the checkpoint with the lowest validation loss
-    early_stopping_patience: int | None = Field(None, ge=1) # stop after this many evaluations without a lower validation loss
-    report_to: list[Literal['tensorboard', 'wandb', 'mlflow']] = Field(default_factory=list) # experiment trackers (TensorBoard events go to RUN/tb)
+    select: Literal['last', 'best_val_loss'] = 'last' # adapter saved: the last step's or the lowest-validation-loss one
+    early_stopping_patience: int | None = Field(None, ge=1) # stop after this many evaluations without a lower val. loss
+    report_to: list[Literal['tensorboard', 'wandb', 'mlflow']] = Field(default_factory=list) # trackers; TB in RUN/tb
     seed: int = 42 # training seed
 
 # %% ../nbs/01_config.ipynb #c010b

@@ -202,6 +202,7 @@ class _Console(logging.StreamHandler):
 
 # %% ../nbs/00_core.ipynb #lg04
 def _level(con, level): # the console handler; a logging level or its name
+    "Set the console's level, naming MEDTUNE_LOG_LEVEL when the level is not one."
     try: con.setLevel(level.upper() if isinstance(level, str) else level)
     except ValueError: raise ConfigError(f"MEDTUNE_LOG_LEVEL = {level!r}: use DEBUG, INFO, WARNING or ERROR") from None
 
@@ -234,7 +235,7 @@ logging.getLogger('bitsandbytes.backends.cpu.ops').addFilter(_NoKernelHint())
 @contextmanager
 def run_log(folder, # the run (or evaluation) folder
             name:str='run.log'):
-    "While the block runs, append medtune's messages and the libraries' warnings, timestamped and redacted, to FOLDER/name."
+    "While the block runs, append medtune's messages and library warnings, timestamped and redacted, to FOLDER/name."
     h = logging.FileHandler(Path(folder)/name, encoding='utf-8')
     h.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s', '%Y-%m-%d %H:%M:%S'))
     h.addFilter(_Redact())

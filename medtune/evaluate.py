@@ -314,7 +314,8 @@ def loglikelihoods(model, requests:list, # per question: (context ids, [continua
         if plen:
             with torch.inference_mode(): prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev), use_cache=True).past_key_values
             if not _prefix_ok(model, requests[idx[0]], plen, prefix, dev):
-                say('this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole (slower, same numbers)')
+                say('this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole '
+                    '(slower, same numbers)')
                 plen, prefix = 0, None
         def one(b, plen=plen, prefix=prefix):  # a chunk of questions: first tokens, then longer continuations
             reqs = [requests[i] for i in b]
@@ -575,5 +576,6 @@ def side_by_side(model, tok, questions:list, max_new_tokens:int=64, batch_size:i
     "Base (and tuned) answers to each question, batched, adapter off then on."
     ans = {}
     for side, ctx in model_sides(model):
-        with ctx(), progress(f'answers {side}', len(questions)): ans[side] = generate_answers(model, tok, questions, max_new_tokens, batch_size)
+        with ctx(), progress(f'answers {side}', len(questions)):
+            ans[side] = generate_answers(model, tok, questions, max_new_tokens, batch_size)
     return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(questions)]

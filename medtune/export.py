@@ -62,7 +62,7 @@ def _check_room(n_params:int, # parameters of the model to hold
 def merged_model(adapter, # RUN/adapter, or the run directory holding it
                  base:str|None=None, # base model reference (default: the one it was trained on)
                  original_weights:bool=False): # merge into the unrounded base weights even when it trained on a 4-bit base
-    "(model, tokenizer, meta): the verified adapter merged into its base with peft, float32 on the CPU, the whole model in memory (the reference for `merge_plan`)."
+    "(model, tokenizer, meta): peft's merge of the adapter into its whole base, float32 (the reference for merge_plan)."
     import torch
     from transformers import AutoModelForCausalLM
     from peft import PeftModel

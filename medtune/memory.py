@@ -94,8 +94,10 @@ SHAPES = {s.name: s for s in [
     ModelShape('llama-1b', hidden=2048, layers=16, heads=32, kv_heads=8, intermediate=8192, vocab=128256, tied=True),
     ModelShape('llama-3b', hidden=3072, layers=28, heads=24, kv_heads=8, intermediate=8192, vocab=128256, tied=True),
     ModelShape('llama-8b', hidden=4096, layers=32, heads=32, kv_heads=8, intermediate=14336, vocab=128256, tied=False),
-    ModelShape('qwen2.5-1.5b', hidden=1536, layers=28, heads=12, kv_heads=2, intermediate=8960, vocab=151936, tied=True, attn_bias=True, family='qwen2'),
-    ModelShape('qwen2.5-7b', hidden=3584, layers=28, heads=28, kv_heads=4, intermediate=18944, vocab=152064, tied=False, attn_bias=True, family='qwen2'),
+    ModelShape('qwen2.5-1.5b', hidden=1536, layers=28, heads=12, kv_heads=2, intermediate=8960, vocab=151936, tied=True,
+               attn_bias=True, family='qwen2'),
+    ModelShape('qwen2.5-7b', hidden=3584, layers=28, heads=28, kv_heads=4, intermediate=18944, vocab=152064, tied=False,
+               attn_bias=True, family='qwen2'),
     ModelShape('smollm2-135m', hidden=576, layers=30, heads=9, kv_heads=3, intermediate=1536, vocab=49152, tied=True),
 ]}
 

@@ -191,12 +191,13 @@ def check_lora(cfg:LoraConfig, # lora section
         raise ConfigError("lora.init = 'pissa' needs an unquantized base (PEFT computes the SVD of full-precision "
                           "weights): set model.load_in_4bit: false, or use lora.init: olora or gaussian")
     if cfg.init == 'loftq':
-        raise ConfigError("lora.init = 'loftq': PEFT's LoftQ rewrites the base weights, so the adapter would not load on "
-                          "the published base (nor does PEFT take a 4-bit base for it); use lora.init: olora or gaussian")
+        raise ConfigError("lora.init = 'loftq': PEFT's LoftQ rewrites the base weights, so the adapter would not "
+                          "load on the published base (nor does PEFT take a 4-bit base for it); use lora.init: "
+                          "olora or gaussian")
 
 # %% ../nbs/06_model.ipynb #c029x
 def rewrites_base(cfg:LoraConfig)->bool:
-    "Whether this LoRA initialisation changes the base weights in memory (PiSSA, OLoRA move their part into the adapter)."
+    "Whether this LoRA initialisation changes the base weights in memory (PiSSA, OLoRA move a part into the adapter)."
     return cfg.init in ('pissa', 'olora')
 
 # %% ../nbs/06_model.ipynb #c029y
@@ -214,10 +215,11 @@ def add_lora(model, # a loaded base model
     _check_targets(model, cfg)
     if backend == 'unsloth':
         from unsloth import FastLanguageModel
+        gc = 'unsloth' if gradient_checkpointing else False
         return FastLanguageModel.get_peft_model(model, r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
                                                 target_modules=list(cfg.target_modules), bias='none', random_state=seed,
-                                                use_gradient_checkpointing='unsloth' if gradient_checkpointing else False,
-                                                use_rslora=cfg.use_rslora, modules_to_save=cfg.modules_to_save or None,
+                                                use_gradient_checkpointing=gc, use_rslora=cfg.use_rslora,
+                                                modules_to_save=cfg.modules_to_save or None,
                                                 init_lora_weights=_peft_init(cfg))
     from peft import LoraConfig as PeftLora, get_peft_model, prepare_model_for_kbit_training
     if getattr(model, 'is_loaded_in_4bit', False):

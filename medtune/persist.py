@@ -95,9 +95,9 @@ def save_adapter(model, # PeftModel
 # %% ../nbs/08_persist.ipynb #c010i
 def save_initial(model, # PeftModel just made by add_lora with lora.init pissa or olora
                  dest)->Path: # e.g. RUN/adapter_init
-    "Save the adapter as initialised, which `save_adapter(initial=...)` needs to write a LoRA that loads on the plain base."
+    "Save the adapter as initialised: `save_adapter(initial=...)` needs it to write a LoRA for the plain base."
     cfg = model.peft_config['default']
-    init, cfg.init_lora_weights = cfg.init_lora_weights, True  # read back as saved, not initialised again (PEFT's recipe)
+    init, cfg.init_lora_weights = cfg.init_lora_weights, True  # read back as saved, not initialised again (PEFT)
     try: model.save_pretrained(dest, safe_serialization=True)
     finally: cfg.init_lora_weights = init
     return Path(dest)

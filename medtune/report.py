@@ -213,7 +213,8 @@ def training_markdown(t:dict|None, # report.json's training (or an adapter's med
         L[-1] += f"; {t['processes']} processes (DDP), {t.get('examples_per_step')} examples per optimizer step"
     if t.get('resumed_from'): L.append(f"- resumed from {Path(t['resumed_from']).name}")
     if (s := t.get('selected') or {}).get('how') == 'best_val_loss':
-        L.append(f"- adapter: the step {s['step']} checkpoint, lowest validation loss ({_fact(s.get('eval_loss'), '.3f')}; "
+        L.append(f"- adapter: the step {s['step']} checkpoint, lowest validation loss "
+                 f"({_fact(s.get('eval_loss'), '.3f')}; "
                  "train.select: best_val_loss)")
     L += [f"- {c['text']}" for c in t.get('batch_changes') or []]
     if pk := t.get('memory_peak'): L.append(f"- memory: {_peak(pk, plan)}")

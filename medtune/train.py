@@ -137,7 +137,8 @@ class TrainingGuard(TrainerCallback):
             return self._stop(state, control, f'the training loss became {loss} and the LoRA weights are no longer finite')
         self.skipped.append(state.global_step)  # float16: the loss scaler skipped this update, the weights are intact
         if getattr(state, 'is_world_process_zero', True):
-            say(f'step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 skips such updates); training goes on')
+            say(f'step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 '
+                'skips such updates); training goes on')
     def on_step_end(self, args, state, control, model=None, **kw):
         if control.should_save and model is not None and not _finite_trainable(model):
             return self._stop(state, control, 'the LoRA weights became NaN or infinite')
@@ -250,7 +251,7 @@ def sft_config(cfg:TrainConfig, # train section
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.lr, num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps, lr_scheduler_type=cfg.scheduler, seed=cfg.seed, data_seed=cfg.seed,
-        warmup_steps=cfg.warmup_ratio if cfg.warmup_steps is None else cfg.warmup_steps,  # below 1: a share of the steps
+        warmup_steps=cfg.warmup_ratio if cfg.warmup_steps is None else cfg.warmup_steps,  # < 1: a share of the steps
         weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm, neftune_noise_alpha=cfg.neftune_noise_alpha,
         packing=cfg.packing, packing_strategy='bfd',
         logging_steps=cfg.logging_steps, save_strategy='steps', save_steps=cfg.save_steps, save_total_limit=2,
@@ -261,12 +262,12 @@ def sft_config(cfg:TrainConfig, # train section
         gradient_checkpointing=cfg.gradient_checkpointing and not unsloth,
         optim=(('adamw_8bit' if cuda else 'adamw_torch') if cfg.optim == 'auto' else cfg.optim),
         padding_free=padding_free, logging_nan_inf_filter=False,
-        report_to=[t for t in cfg.report_to if t != 'tensorboard'] or 'none',  # TensorBoard: make_trainer's own callback
+        report_to=[t for t in cfg.report_to if t != 'tensorboard'] or 'none',  # TensorBoard: a callback of make_trainer
         dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False,
         ddp_find_unused_parameters=False, gradient_checkpointing_kwargs={'use_reentrant': False})  # DDP: every LoRA weight gets a gradient each step
 
 # %% ../nbs/07_train.ipynb #c009c
-TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb', 'mlflow': 'mlflow'}  # train.report_to name -> the package it needs
+TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb', 'mlflow': 'mlflow'}  # train.report_to name -> its package
 
 def check_training(cfg:TrainConfig, # train section
                    has_val:bool)->None: # the run has validation examples
@@ -278,7 +279,8 @@ def check_training(cfg:TrainConfig, # train section
         raise ConfigError(f"{what} needs validation loss: set data.val_fraction above 0 (e.g. 0.05)")
     for name in cfg.report_to:
         if importlib.util.find_spec(TRACKERS[name]) is None:
-            raise ConfigError(f"train.report_to: {name} is not installed; install it with: pip install {TRACKERS[name]}")
+            raise ConfigError(f"train.report_to: {name} is not installed; install it with: "
+                              f"pip install {TRACKERS[name]}")
 
 # %% ../nbs/07_train.ipynb #c010
 def _to_dataset(examples:list, # prompt-completion examples, or tokenized ones (input_ids, completion_mask)
@@ -298,12 +300,13 @@ def batch_choice(asked:bool|None, # from choose_padding_free (None: Unsloth deci
                  used, # what the trainer does (SFTTrainer.padding_free)
                  packed:bool=False, # train.packing
                  rows:bool=True)->dict: # packed rows kept apart (packed_rows), not one sequence per batch
-    "The run's batches, padded, padding-free or packed, and why: asked, used, reason (kept as `trainer.medtune_padding`)."
+    "The run's batches (padded, padding-free or packed) and why: asked, used, reason (`trainer.medtune_padding`)."
     if packed: why = ('batches: examples packed into rows of train.max_length tokens (TRL best-fit), '
                       + ('each row attended on its own' if rows else 'each batch one padding-free sequence') +
                       '; position ids restart at each example, so no example sees another')
     elif asked is None:
-        why = f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine (train.padding_free overrides)"
+        why = (f"batches: {'padding-free' if used else 'padded'}, as Unsloth chose for this machine "
+               "(train.padding_free overrides)")
     return dict(padding_free=asked, used=bool(used), reason=why, packed=packed)
 
 # %% ../nbs/07_train.ipynb #c010q
@@ -492,7 +495,8 @@ def _recover_oom(trainer, run_dir:Path)->tuple:
     if step and not _complete(ck):
         _log_pending(trainer, step)
         try: trainer._save_checkpoint(trainer.model, trial=None)  # the last completed step, weights and optimizer
-        except Exception as e: say(f'could not save step {step} after running out of memory ({brief(e)})', logging.WARNING)
+        except Exception as e:
+            say(f'could not save step {step} after running out of memory ({brief(e)})', logging.WARNING)
     nb = smaller_batch(b)
     a.per_device_train_batch_size, a.gradient_accumulation_steps = nb, acc * b // nb
     a.per_device_eval_batch_size = max(1, a.per_device_eval_batch_size * nb // b)

@@ -177,7 +177,8 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
     from medtune.freetext import question_key
     keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))  # so a later evaluation leaves them out
     init = run_dir/'adapter_init'  # PiSSA/OLoRA: saved as a plain LoRA of twice the rank, for the unchanged base
-    save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys}, initial=init if init.is_dir() else None)
+    save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys},
+                 initial=init if init.is_dir() else None)
     if init.is_dir(): shutil.rmtree(init)
     state.end()
 
