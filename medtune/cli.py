@@ -239,8 +239,10 @@ def _gate(r:dict)->int:
 # %% ../nbs/12_cli.ipynb #c011
 def main(argv=None): # arguments (default sys.argv[1:])
     "Entry point of the `medtune` command; returns the exit status."
+    from medtune.core import load_plugins, set_verbosity
+    try: load_plugins()  # before the parser: the formats, benchmarks, scorers and exporters they add are choices there
+    except MedtuneError as e: print(f'medtune: error: {e}', file=sys.stderr); return e.exit_code
     a = _parser().parse_args(argv)
-    from medtune.core import set_verbosity
     if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # no forking in `data check`: let the tokenizer use every core
     try:
         set_verbosity('DEBUG' if a.verbose else 'WARNING' if a.quiet else None)

@@ -13,8 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['log', 'LIBRARY_LOGGERS', 'MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError',
            'Stopped', 'brief', 'disk_full', 'is_oom', 'sha256_file', 'sha256_json', 'atomic_write_text',
-           'atomic_write_json', 'publish_dir', 'lock_file', 'FolderLock', 'redact', 'set_verbosity', 'say', 'run_log',
-           'progress', 'advance']
+           'atomic_write_json', 'publish_dir', 'lock_file', 'FolderLock', 'Registry', 'load_plugins', 'redact',
+           'set_verbosity', 'say', 'run_log', 'progress', 'advance']
 
 # %% ../nbs/00_core.ipynb #c005
 class MedtuneError(Exception):
@@ -169,6 +169,57 @@ class FolderLock:
         os.close(self._fd); self._fd = None
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
+
+# %% ../nbs/00_core.ipynb #rg01
+class Registry:
+    "An ordered table of named entries (records with a `name`): the one place an extension point is read from."
+    def __init__(self, kind:str, # what an entry is, e.g. 'data format'
+                 where:str): # the table's import path, for messages, e.g. 'medtune.evaluate.SCORERS'
+        self.kind, self.where, self._d = kind, where, {}
+    def register(self, entry, # a record with a `name`
+                 replace:bool=False): # replace an entry of the same name instead of refusing
+        "Add `entry` (last in order) and return it; a name already taken is refused unless `replace`."
+        if entry.name in self._d and not replace:
+            raise ValueError(f'{self.kind} {entry.name!r} is already registered in {self.where}; '
+                             'pass replace=True to replace it')
+        self._d[entry.name] = entry
+        return entry
+    def unregister(self, name:str): self._d.pop(name, None) # remove an entry (if there)
+    def names(self)->list: return list(self._d) # entry names, in order
+    def __iter__(self): return iter(list(self._d.values()))
+    def __contains__(self, name): return name in self._d
+    def __len__(self): return len(self._d)
+    def __getitem__(self, name:str): return self._d[name]
+    def __repr__(self): return f"Registry({self.kind}: {', '.join(self._d)})"
+    def check(self, name:str, # the value given
+              field:str): # the config field or flag it came from, e.g. 'eval.method'
+        "The entry called `name`; else a ConfigError naming `field`, the value, the choices and how to add one."
+        if name in self._d: return self._d[name]
+        raise ConfigError(f"{field}: {name!r} is not a known {self.kind}; use one of {', '.join(self._d) or '(none)'}, "
+                          f"or register your own in {self.where} (MEDTUNE_PLUGINS on the command line)")
+
+# %% ../nbs/00_core.ipynb #rg03
+def load_plugins(spec:str|None=None, # comma-separated module names or .py files (default: $MEDTUNE_PLUGINS)
+                )->list: # the modules loaded
+    "Import the user's modules that register their own formats, benchmarks, scorers or exporters."
+    import importlib, importlib.util
+    spec = os.environ.get('MEDTUNE_PLUGINS', '') if spec is None else spec
+    mods = []
+    for ref in (s.strip() for s in spec.split(',')):
+        if not ref: continue
+        try:
+            if ref.endswith('.py'):
+                path = Path(ref).expanduser()
+                if not path.is_file(): raise FileNotFoundError(f'no file {path}')
+                name = f'medtune_plugin_{path.stem}'
+                s = importlib.util.spec_from_file_location(name, path)
+                m = importlib.util.module_from_spec(s); sys.modules[name] = m; s.loader.exec_module(m)
+            else: m = importlib.import_module(ref)
+        except Exception as e:
+            raise ConfigError(f'MEDTUNE_PLUGINS: {ref!r} could not be loaded ({type(e).__name__}: {brief(e)}); '
+                              'name an importable module or a .py file, comma-separated') from None
+        mods.append(m)
+    return mods
 
 # %% ../nbs/00_core.ipynb #lg01
 log = logging.getLogger('medtune')
