@@ -45,3 +45,37 @@ def test_samples_reproducible_from_shared(tmp_path):
     subprocess.run([sys.executable, str(ROOT/'scripts'/'make_samples.py'), '--shared', str(shared), '--out', str(tmp_path)], check=True, capture_output=True)
     for f in (ROOT/'medtune'/'samples').iterdir():
         assert (tmp_path/f.name).read_bytes() == f.read_bytes(), f.name
+
+def test_lines_a_reader_can_take_in():
+    "At most 2% of the exported modules' lines are longer than 120 characters; the offenders are listed."
+    total, over = 0, []
+    for f in sorted((ROOT/'medtune').glob('*.py')):
+        if f.name == '_modidx.py': continue  # nbdev's generated index
+        lines = f.read_text().splitlines()
+        total += sum(1 for l in lines if l.strip())
+        over += [f'{f.name}:{i} ({len(l)})' for i, l in enumerate(lines, 1) if len(l) > 120]
+    assert len(over) <= 0.02 * total, f'{len(over)} of {total} lines over 120 characters:\n' + '\n'.join(over)
+
+def _notebook_order()->dict:
+    "Module name -> position of the notebook that exports it (notebooks sort by their numbered names)."
+    order = {}
+    for i, nb in enumerate(sorted((ROOT/'nbs').glob('*.ipynb'))):
+        m = re.search(r'#\|\s*default_exp\s+(\w+)', nb.read_text())
+        if m: order[m.group(1)] = i
+    return order
+
+def test_no_import_runs_up_the_notebook_order():
+    "A module imports only modules of earlier notebooks, at the top or inside a function."
+    import ast
+    order, up = _notebook_order(), []
+    for mod, i in order.items():
+        tree = ast.parse((ROOT/'medtune'/f'{mod}.py').read_text())
+        for n in ast.walk(tree):
+            names = ([n.module or ''] if isinstance(n, ast.ImportFrom) and n.level == 0 else
+                     [f'medtune.{n.module or ""}'] if isinstance(n, ast.ImportFrom) else
+                     [a.name for a in n.names] if isinstance(n, ast.Import) else [])
+            if isinstance(n, ast.ImportFrom) and n.level and not n.module: names = [f'medtune.{a.name}' for a in n.names]
+            for name in names:
+                dep = name.split('.')[1] if name.startswith('medtune.') else None
+                if dep in order and order[dep] >= i: up.append(f'{mod} (line {n.lineno}) imports {dep}')
+    assert not up, 'imports up the notebook order:\n' + '\n'.join(up)

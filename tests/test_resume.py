@@ -6,7 +6,7 @@ from conftest import BIN, TIMEOUT, medtune
 CFG = """preset: cpu-demo
 data: {train: [sample:medquad], max_rows: 24, val_fraction: 0}
 train: {max_steps: 6, save_steps: 2, logging_steps: 1, max_length: 128, batch_size: 2}
-eval: {benchmarks: [mmlu_medical, pubmedqa], n: 4, generations: 1, max_new_tokens: 8, freetext_n: 2, refusal_probe: false}
+eval: {benchmarks: [pubmedqa], n: 2, generations: 0, max_new_tokens: 8, freetext_n: 0, refusal_probe: false}
 output: {export: []}
 """
 
