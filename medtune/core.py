@@ -43,7 +43,7 @@ class Stopped(MedtuneError):
 # %% ../nbs/00_core.ipynb #c006b
 def brief(err, # an exception or a text
           n:int=200)->str: # at most this many characters
-    "The first line of `err`'s text, cut at a word boundary (with …) when longer than `n`: for quoting a library's error."
+    "First line of `err`'s text, cut at a word boundary (with …) when longer than `n`: for quoting a library's error."
     s = str(err).strip()
     s = s.splitlines()[0] if s else type(err).__name__
     if len(s) <= n: return s
@@ -52,7 +52,7 @@ def brief(err, # an exception or a text
 
 # %% ../nbs/00_core.ipynb #c006d
 def disk_full(err:BaseException)->bool:
-    "Whether `err`, or an exception it was raised from, says the disk is full (errno ENOSPC, or the text libraries use)."
+    "Whether `err` or an exception it was raised from says the disk is full (errno ENOSPC, or the text libraries use)."
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
@@ -81,7 +81,8 @@ def sha256_file(path, # file to hash
 def sha256_json(obj # any JSON-serialisable value
                )->str:
     "Hex sha256 of the canonical JSON of `obj` (sorted keys, no spaces): a stable fingerprint."
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(',', ':'),
+                                     ensure_ascii=False).encode()).hexdigest()
 
 # %% ../nbs/00_core.ipynb #c012u
 def _umask()->int:
@@ -158,7 +159,9 @@ class FolderLock:
             if same: break
             os.close(fd)  # its holder removed the file just as we opened it: lock the new one
         self._fd = fd
-        try: os.ftruncate(fd, 0); os.write(fd, f"process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
         except OSError: pass  # a full disk: the lock holds without the note
         return self
     def release(self):

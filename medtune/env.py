@@ -36,25 +36,30 @@ def gpu_info():
     if not torch.cuda.is_available(): return None
     p = torch.cuda.get_device_properties(0)
     free, total = torch.cuda.mem_get_info(0)
-    return dict(name=p.name, count=torch.cuda.device_count(), vram_gib=round(total/2**30, 2), free_gib=round(free/2**30, 2),
-                capability=f'{p.major}.{p.minor}', bf16=bool(torch.cuda.is_bf16_supported()), cuda=torch.version.cuda)
+    return dict(name=p.name, count=torch.cuda.device_count(), vram_gib=round(total/2**30, 2),
+                free_gib=round(free/2**30, 2), capability=f'{p.major}.{p.minor}',
+                bf16=bool(torch.cuda.is_bf16_supported()), cuda=torch.version.cuda)
 
 # %% ../nbs/02_env.ipynb #c007d
 def dist_info(environ=None)->dict: # mapping to read (default os.environ)
-    "This process's place in a multi-process launch (`accelerate launch`, torchrun): world_size, rank, local_rank, and the launcher's strategy (ddp, fsdp or deepspeed); 1, 0, 0, ddp when alone."
+    "This process's place in a multi-process launch: world_size, rank, local_rank, strategy; 1, 0, 0, ddp when alone."
     e = os.environ if environ is None else environ
     on = lambda k: str(e.get(k, '')).lower() in ('1', 'true', 'yes')
-    return dict(world_size=int(e.get('WORLD_SIZE', 1)), rank=int(e.get('RANK', 0)), local_rank=int(e.get('LOCAL_RANK', 0)),
-                strategy='fsdp' if on('ACCELERATE_USE_FSDP') else 'deepspeed' if on('ACCELERATE_USE_DEEPSPEED') else 'ddp')
+    return dict(world_size=int(e.get('WORLD_SIZE', 1)), rank=int(e.get('RANK', 0)),
+                local_rank=int(e.get('LOCAL_RANK', 0)),
+                strategy=('fsdp' if on('ACCELERATE_USE_FSDP') else
+                          'deepspeed' if on('ACCELERATE_USE_DEEPSPEED') else 'ddp'))
 
 # %% ../nbs/02_env.ipynb #c007f
 def check_launch(dist:dict): # dist_info()
     "Refuse a launch medtune cannot train under (FSDP, DeepSpeed), before anything loads."
     if dist['strategy'] == 'ddp': return
     flag = '--use_fsdp' if dist['strategy'] == 'fsdp' else '--use_deepspeed'
-    raise ConfigError(f"this is an `accelerate launch {flag}` run ({dist['strategy'].upper()}, perhaps from `accelerate config`): medtune trains on several GPUs "
-                      "with DDP only, each GPU holding the whole 4-bit base; launch with `accelerate launch --multi_gpu --num_processes N "
-                      "$(which medtune) train CONFIG --out DIR` instead (FSDP/DeepSpeed sharding of a 4-bit base is not supported)")
+    raise ConfigError(f"this is an `accelerate launch {flag}` run ({dist['strategy'].upper()}, "
+                      "perhaps from `accelerate config`): medtune trains on several GPUs with DDP only, "
+                      "each GPU holding the whole 4-bit base; launch with `accelerate launch --multi_gpu "
+                      "--num_processes N $(which medtune) train CONFIG --out DIR` instead "
+                      "(FSDP/DeepSpeed sharding of a 4-bit base is not supported)")
 
 # %% ../nbs/02_env.ipynb #c009
 def choose_backend(requested:str, # model.backend: auto | hf | unsloth
@@ -69,13 +74,19 @@ def choose_backend(requested:str, # model.backend: auto | hf | unsloth
             raise ConfigError(f"model.backend = 'unsloth' with {needs_hf}: Unsloth's fast LoRA kernels do not do it; "
                               "set model.backend to auto or hf")
         return 'hf', f'auto: {needs_hf} needs the hf backend (transformers + peft + bitsandbytes)'
-    if requested == 'hf': return 'hf', 'model.backend = hf' + (f' ({world_size} processes, DDP)' if world_size > 1 else '')
+    if requested == 'hf':
+        return 'hf', 'model.backend = hf' + (f' ({world_size} processes, DDP)' if world_size > 1 else '')
     if world_size > 1:
-        if requested == 'unsloth': raise ConfigError(f"model.backend = 'unsloth' under a {world_size}-process launch: medtune trains multi-GPU with DDP on the hf backend; set model.backend to auto or hf")
-        return 'hf', f'auto: {world_size} processes (accelerate launch), so transformers + peft + bitsandbytes under DDP'
+        if requested == 'unsloth':
+            raise ConfigError(f"model.backend = 'unsloth' under a {world_size}-process launch: "
+                              "medtune trains multi-GPU with DDP on the hf backend; set model.backend to auto or hf")
+        return 'hf', (f'auto: {world_size} processes (accelerate launch), '
+                      'so transformers + peft + bitsandbytes under DDP')
     if requested == 'unsloth':
-        if not unsloth_installed: raise ConfigError("model.backend = 'unsloth' but unsloth is not installed: pip install 'medtune[unsloth]'")
-        return 'unsloth', 'model.backend = unsloth' + ('' if gpu else " (no CUDA GPU: Unsloth's slow CPU fallback, for testing)")
+        if not unsloth_installed:
+            raise ConfigError("model.backend = 'unsloth' but unsloth is not installed: pip install 'medtune[unsloth]'")
+        return 'unsloth', ('model.backend = unsloth'
+                           + ('' if gpu else " (no CUDA GPU: Unsloth's slow CPU fallback, for testing)"))
     if gpu and unsloth_installed: return 'unsloth', f"auto: CUDA GPU ({gpu['name']}) and unsloth installed"
     if gpu: return 'hf', "auto: CUDA GPU but unsloth is not installed (pip install 'medtune[unsloth]' for its speed)"
     return 'hf', 'auto: no CUDA GPU, so transformers + peft + bitsandbytes on the CPU'
@@ -105,7 +116,8 @@ def choose_padding_free(cfg:TrainConfig, # train section (padding_free)
     if cfg.padding_free and backend != 'unsloth':
         raise ConfigError(PADDING_FREE_NEEDS_UNSLOTH)
     if cfg.padding_free is not None: return cfg.padding_free, f'batches: train.padding_free = {cfg.padding_free}'
-    if backend == 'unsloth': return None, 'batches: padded or padding-free as Unsloth chooses for this GPU (train.padding_free overrides)'
+    if backend == 'unsloth':
+        return None, 'batches: padded or padding-free as Unsloth chooses for this GPU (train.padding_free overrides)'
     return False, 'batches: padded (the hf backend uses SDPA attention)'
 
 # %% ../nbs/02_env.ipynb #c014
@@ -132,7 +144,8 @@ def format_report(r:dict)->str:
              f"cpu / ram   {r['cpus']} cores, {r['ram_gib']} GiB, torch threads {r['torch_threads']}",
              f"gpu         {gpu}",
              f"backend     {r['backend']}  ({r['backend_reason']})",
-             *([f"processes   {r['dist']['world_size']} (this is rank {r['dist']['rank']})"] if r.get('dist', {}).get('world_size', 1) > 1 else []),
+             *([f"processes   {r['dist']['world_size']} (this is rank {r['dist']['rank']})"]
+               if r.get('dist', {}).get('world_size', 1) > 1 else []),
              f"precision   {r['precision']}",
              f"hub         {'offline (HF_HUB_OFFLINE set)' if r['hf_hub_offline'] else 'online if reachable'}"]
     lines += [f"  {k:<16}{v or 'not installed'}" for k, v in r['versions'].items()]

@@ -21,32 +21,42 @@ __all__ = ['PHI_RULES', 'PHI_TYPES', 'PHI_ALLOW_PUBLIC', 'RESOURCES_DIR', 'UNITS
            'decontaminate', 'format_contamination', 'prepare_data', 'check_sources', 'format_checks']
 
 # %% ../nbs/05_medical.ipynb #c005
-_MON = r'(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?'
+_MON = (r'(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|'
+        r'Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?')
 _DAY = r'(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?'
 _YEAR = r'(?:1[89]\d\d|20\d\d)'
 _SP = r'[^\S\n]+'  # spaces within one line
-_STATES = ('AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|'
-           'VT|VA|WA|WV|WI|WY|PR|Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|'
-           'Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|'
-           'New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|'
-           'Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|Puerto Rico')
-_NW = r"[A-Z](?:[a-zà-öø-ÿ]+|['’][A-Z][a-zà-öø-ÿ]+)(?:['’-][A-Z]?[a-zà-öø-ÿ]+)*"  # a capitalised name word: Keller, O'Donnell, Stone-Martinez
-_NAME = rf"(?:[A-Z]\.?[^\S\n]?){{0,2}}{_NW}(?:[^\S\n]+(?:[A-Z]\.|(?:van|von|der|den|de|del|da|di|le|la|bin|al)\b|{_NW})){{0,3}}"
+_STATES = ('AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|'
+           'OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|Alabama|Alaska|Arizona|Arkansas|California|Colorado|'
+           'Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|'
+           'Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|'
+           'New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|'
+           'South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|'
+           'Wyoming|Puerto Rico')
+# a capitalised name word: Keller, O'Donnell, Stone-Martinez
+_NW = r"[A-Z](?:[a-zà-öø-ÿ]+|['’][A-Z][a-zà-öø-ÿ]+)(?:['’-][A-Z]?[a-zà-öø-ÿ]+)*"
+_NAME = (rf"(?:[A-Z]\.?[^\S\n]?){{0,2}}{_NW}"
+         rf"(?:[^\S\n]+(?:[A-Z]\.|(?:van|von|der|den|de|del|da|di|le|la|bin|al)\b|{_NW})){{0,3}}")
 _N90 = r'(?:9\d|1[01]\d)'  # ages 90-119
-_ID_LABELS = ('mrn|medical record number|medical record no|medical record|acct|account number|account no|account|member id|member number|'
-              'policy number|policy|health plan beneficiary number|health plan id|health plan number|beneficiary number|beneficiary id|medicaid id|'
-              'medicaid number|medicaid|medicare id|medicare number|medicare|insurance id|insurance number|subscriber id|subscriber number|chart|'
-              'patient id|record number|record no')
-_NAME_LABELS = 'Patient|Patient name|Name|Signed|Signed by|Contact|Mother|Father|Daughter|Son|Wife|Husband|Emergency contact'
+_ID_LABELS = ('mrn|medical record number|medical record no|medical record|acct|account number|account no|account|'
+              'member id|member number|policy number|policy|health plan beneficiary number|health plan id|'
+              'health plan number|beneficiary number|beneficiary id|medicaid id|medicaid number|medicaid|medicare id|'
+              'medicare number|medicare|insurance id|insurance number|subscriber id|subscriber number|chart|patient id|'
+              'record number|record no')
+_NAME_LABELS = ('Patient|Patient name|Name|Signed|Signed by|Contact|Mother|Father|Daughter|Son|Wife|Husband|'
+                'Emergency contact')
 
 # %% ../nbs/05_medical.ipynb #c007
 PHI_RULES = [
     ('EMAIL', r'[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b', 0, 'text', ('@',)),
     ('URL', r'(?:https?://|www\.)[^\s<>"\'()\[\]{}|]*[^\s<>"\'()\[\]{}|.,;:!?]', 0, 'lower', ('http', 'www.')),
-    ('SSN', r'(?:ssn|ss\s?#|social security(?: number| no\.?)?)#?[\s:#.]*(\d{3}[- ]?\d{2}[- ]?\d{4})(?!\d)', 1, 'lower', ('ss',)),
+    ('SSN', r'(?:ssn|ss\s?#|social security(?: number| no\.?)?)#?[\s:#.]*'
+            r'(\d{3}[- ]?\d{2}[- ]?\d{4})(?!\d)', 1, 'lower', ('ss',)),
     ('SSN', r'\d{3}-\d{2}-\d{4}(?![\d-])', 0, 'numbers', None),
-    ('ID', rf'(?:{_ID_LABELS})\b\.?(?:\s*(?:#|no\.?|number))?[\s:#.]*(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{{3,}}[a-z0-9])\b', 1, 'lower',
-     ('mrn', 'record', 'acct', 'account', 'member', 'policy', 'plan', 'beneficiary', 'medicaid', 'medicare', 'insurance', 'subscriber', 'chart', 'patient id')),
+    ('ID', rf'(?:{_ID_LABELS})\b\.?(?:\s*(?:#|no\.?|number))?[\s:#.]*'
+           rf'(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{{3,}}[a-z0-9])\b', 1, 'lower',
+     ('mrn', 'record', 'acct', 'account', 'member', 'policy', 'plan', 'beneficiary', 'medicaid', 'medicare',
+      'insurance', 'subscriber', 'chart', 'patient id')),
     ('PHONE', r'\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?![\w/-]|\.\d)', 0, 'numbers', None),
     ('PHONE', r'\d{3}([\s.-])\d{3}\1\d{4}(?![\w/-]|\.\d)', 0, 'numbers', None),
     ('IP', r'\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)', 0, 'numbers', None),
@@ -55,30 +65,43 @@ PHI_RULES = [
     ('ZIP', rf'(?:{_STATES})[^\S\n]+(\d{{5}}(?:-\d{{4}})?)(?![\d-])', 1, 'text', None),
     ('ZIP', r'zip(?:\s?code)?:?\s*(\d{5}(?:-\d{4})?)(?![\d-])', 1, 'lower', ('zip',)),
     ('AGE', rf'({_N90})(?:\s*-?\s*(?:years?|yrs?)[\s-]*old|\s*y/?o\b|-year\b)', 1, 'text', None),
-    ('AGE', r'((?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]years?[\s-]old)', 1, 'lower', ('ninety', 'hundred')),
-    ('AGE', rf'age[ds]?:?\s*({_N90})\b(?!\s*(?:days|weeks|months|hours|%|mg|kg)|\s*(?:years of age\s+)?(?:and|or)\s+(?:older|over|above))', 1, 'lower', ('age',)),
+    ('AGE', r'((?:ninety|one hundred)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?'
+            r'[\s-]years?[\s-]old)', 1, 'lower', ('ninety', 'hundred')),
+    ('AGE', rf'age[ds]?:?\s*({_N90})\b(?!\s*(?:days|weeks|months|hours|%|mg|kg)|'
+            rf'\s*(?:years of age\s+)?(?:and|or)\s+(?:older|over|above))', 1, 'lower', ('age',)),
     ('NAME', rf'(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Nurse)\.?[^\S\n]+({_NAME})', 1, 'text', None),
     ('NAME', rf'(?:Patient|patient)[^\S\n]+({_NW}[^\S\n]+{_NAME})', 1, 'text', ('patient',)),
     ('NAME', rf'(?:{_NAME_LABELS})[^\S\n]*:[^\S\n]*({_NAME})', 1, 'text', (':',)),
-    ('NAME', rf'({_NW}[^\S\n]+{_NAME}),?[^\S\n]+(?:MD|DO|RN|NP|PA-C|LPN|CNM)\b(?!\s*\d)', 1, 'text', (' md', ' do', ' rn', ' np', ' pa-c', ' lpn', ' cnm')),
+    ('NAME', rf'({_NW}[^\S\n]+{_NAME}),?[^\S\n]+(?:MD|DO|RN|NP|PA-C|LPN|CNM)\b(?!\s*\d)', 1, 'text',
+     (' md', ' do', ' rn', ' np', ' pa-c', ' lpn', ' cnm')),
 ]
 PHI_TYPES = ['NAME', 'DATE', 'PHONE', 'EMAIL', 'SSN', 'ID', 'URL', 'IP', 'ZIP', 'AGE']
 
 # %% ../nbs/05_medical.ipynb #c008
 _RX = [(t, re.compile(p), g, on, gate) for t, p, g, on, gate in PHI_RULES]
 _NUMBERS = re.compile(r'[\d(][\d\s().:/-]{4,}\d')  # where the 'numbers' rules look
-_PUB = re.compile(r'(?i:updated|accessed|published|revised|reviewed|retrieved|posted|copyright|©)\W{0,3}$|\b(?:1[89]|20)\d\d\s+$')  # a citation's date
+# a citation's date
+_PUB = re.compile(r'(?i:updated|accessed|published|revised|reviewed|retrieved|posted|copyright|©)\W{0,3}$|'
+                  r'\b(?:1[89]|20)\d\d\s+$')
 _DAY_BEFORE = re.compile(rf'(?:the{_SP})?\b{_DAY}(?:{_SP}of)?{_SP}$')
-_DATE_LABEL = re.compile(r'(?i:\b(?:dob|d\.o\.b\.|date of birth|born|admitted|admission(?: date)?|discharged|discharge(?: date)?|date of death|died|'
-                         r'expired|seen|visited|visit|surgery|operated|transferred|presented|encounter|date of service)(?:\s+(?:on|in))?[\s:]+)$')
-_AGE_POP = re.compile(r'(?i:up to|over|above|under|below|by|before|after|than|until|past|beyond|at least)\s+$')  # 'adults over age 90'
-_NOT_NAME = set("""In On At The A An This That These Those It If When For With Your My Our His Her Their Is Are Was Be To Of And Or But As By From
+_DATE_LABEL = re.compile(r'(?i:\b(?:dob|d\.o\.b\.|date of birth|born|admitted|admission(?: date)?|discharged|'
+                         r'discharge(?: date)?|date of death|died|expired|seen|visited|visit|surgery|operated|'
+                         r'transferred|presented|encounter|date of service)(?:\s+(?:on|in))?[\s:]+)$')
+# 'adults over age 90'
+_AGE_POP = re.compile(r'(?i:up to|over|above|under|below|by|before|after|than|until|past|beyond|at least)\s+$')
+_NOT_NAME = set("""In On At The A An This That These Those It If When For With Your My Our His Her Their Is Are Was Be
+To Of And Or But As By From
 Older Younger Email Phone Fax Address Website Internet Web Tel Telephone Toll Free Children Adults People Women Men
-Education Information Care Handouts Handout Resources Resource Safety Guide Guides Practitioner Practitioners Pharmacist Physician Physicians Portal
-Assistance Advocate Advocates Support Services Service Rights Health Center Centers Needs Questions Materials Data Day Days Name Names Number Age
-Nurse Nurses Nursing Student Students Intern Medical Doctor Doctors National Institute Institutes Association Society Foundation
-Department Hospital Clinic University College Office Division Program Agency Administration Organization Network Alliance""".split())
-_PRIORITY = ['URL', 'EMAIL', 'SSN', 'ID', 'PHONE', 'IP', 'DATE', 'ZIP', 'AGE', 'NAME']  # which type wins when two spans start together
+Education Information Care Handouts Handout Resources Resource Safety Guide Guides Practitioner Practitioners Pharmacist
+Physician Physicians Portal
+Assistance Advocate Advocates Support Services Service Rights Health Center Centers Needs Questions Materials Data Day
+Days Name Names Number Age
+Nurse Nurses Nursing Student Students Intern Medical Doctor Doctors National Institute Institutes Association Society
+Foundation
+Department Hospital Clinic University College Office Division Program Agency Administration Organization Network
+Alliance""".split())
+# which type wins when two spans start together
+_PRIORITY = ['URL', 'EMAIL', 'SSN', 'ID', 'PHONE', 'IP', 'DATE', 'ZIP', 'AGE', 'NAME']
 _LOWER = {c: c + 32 for c in range(65, 91)}  # ASCII lower-casing that keeps every offset
 
 # %% ../nbs/05_medical.ipynb #c009
@@ -92,14 +115,15 @@ def _numeric_date(v:str)->bool:
 
 # %% ../nbs/05_medical.ipynb #c011
 def _date(text:str, m)->tuple|None:
-    "The span of a date match, widened to a preceding day ('14 March 2019'); None for a citation's date or a partial date without a person's context."
+    "A date match's span, plus a preceding day ('14 March 2019'); None for a citation's or unlabelled partial date."
     s, e = m.span()
     head = text[max(0, s - 40):s]
     if _PUB.search(head[-16:]): return None
     v = m.group(0)
     if v[0].isdigit(): return (s, e) if _numeric_date(v) else None
     if d := _DAY_BEFORE.search(head): return s - len(d.group(0)), e
-    full = re.search(rf'{_MON}{_SP}{_DAY},?{_SP}{_YEAR}', v)  # month, day and year; a month with only a day or a year needs a person's context
+    # month, day and year; a month with only a day or a year needs a person's context
+    full = re.search(rf'{_MON}{_SP}{_DAY},?{_SP}{_YEAR}', v)
     return (s, e) if full or _DATE_LABEL.search(head) else None
 
 # %% ../nbs/05_medical.ipynb #c012
@@ -107,7 +131,8 @@ def _span(typ:str, text:str, m, g:int)->tuple|None:
     "The identifier's (start, end) for a rule's match, or None when its context says it is not one."
     s, e = m.span(g)
     before = text[m.start() - 1:m.start()] if m.start() else ''
-    if before and (before.isalnum() or before == '_' or (g == 0 and typ in ('PHONE', 'IP', 'DATE', 'SSN') and before in '/.-:')): return None
+    if before and (before.isalnum() or before == '_' or
+                   (g == 0 and typ in ('PHONE', 'IP', 'DATE', 'SSN') and before in '/.-:')): return None
     v = text[s:e]
     if typ == 'IP' and any(int(x) > 255 for x in v.split('.')): return None
     if typ == 'DATE': return _date(text, m)
@@ -118,11 +143,14 @@ def _span(typ:str, text:str, m, g:int)->tuple|None:
 # %% ../nbs/05_medical.ipynb #c012b
 _GOV = r'(?:[a-z0-9-]+\.)+(?:gov|mil)(?:\.[a-z]{2})?'  # nih.gov, health.mil, and country forms: gov.uk, gov.au
 _EDU = r'(?:[a-z0-9-]+\.)+edu(?:\.[a-z]{2})?'
-_HEALTH = (r'(?:[a-z0-9-]+\.)*(?:who\.int|paho\.org|europa\.eu|nhs\.uk|canada\.ca|cancer\.org|heart\.org|diabetes\.org|alz\.org|medscape\.com|'
-           r'orpha\.net|cochrane\.org)')
-PHI_ALLOW_PUBLIC = [  # (type, regex matched against an identifier's whole text): public contact details, not anyone's identifiers
+_HEALTH = (r'(?:[a-z0-9-]+\.)*(?:who\.int|paho\.org|europa\.eu|nhs\.uk|canada\.ca|cancer\.org|heart\.org|diabetes\.org|'
+           r'alz\.org|medscape\.com|orpha\.net|cochrane\.org)')
+# (type, regex matched against an identifier's whole text): public contact details, not anyone's identifiers
+PHI_ALLOW_PUBLIC = [
     ('PHONE', r'\(?8(?:00|33|44|55|66|77|88)\)?[\s.-]?\d{3}[\s.-]\d{4}'),  # toll-free numbers
-    ('PHONE', r'\(?(?:301\)?[\s.-]?(?:402|435|451|480|496|594|796|827)|404\)?[\s.-]?(?:498|639|718)|770\)?[\s.-]?488)[\s.-]\d{4}'),  # NIH, FDA, CDC
+    # NIH, FDA, CDC
+    ('PHONE', r'\(?(?:301\)?[\s.-]?(?:402|435|451|480|496|594|796|827)|404\)?[\s.-]?(?:498|639|718)|'
+              r'770\)?[\s.-]?488)[\s.-]\d{4}'),
     ('URL', rf'(?i)(?:https?://)?(?:{_GOV}|{_EDU}|{_HEALTH})(?::\d+)?(?:[/?#]\S*)?'),
     ('EMAIL', rf'(?i)[\w.+-]+@(?:{_GOV}|{_HEALTH})'),
     ('ZIP', r'(?:20892|20993|30333)(?:-\d{4})?'),  # the NIH campus, FDA White Oak, the CDC
@@ -130,13 +158,14 @@ PHI_ALLOW_PUBLIC = [  # (type, regex matched against an identifier's whole text)
 _PUBLIC = tuple((t, re.compile(p)) for t, p in PHI_ALLOW_PUBLIC)
 
 # %% ../nbs/05_medical.ipynb #c012c
-def phi_allow(patterns:list|None=None, # data.phi_allow: regular expressions matched against an identifier's whole text, any type
+def phi_allow(patterns:list|None=None, # data.phi_allow: regexes matched against an identifier's whole text, any type
               public:bool=True)->tuple: # data.phi_allow_public: include PHI_ALLOW_PUBLIC
-    "The allow-list that phi_spans takes, as (type or None, compiled regex) pairs; an invalid pattern is a ConfigError naming data.phi_allow[i]."
+    "phi_spans' allow-list: (type or None, compiled regex) pairs; a bad pattern: ConfigError naming data.phi_allow[i]."
     out = list(_PUBLIC) if public else []
     for i, p in enumerate(patterns or []):
         try: out.append((None, re.compile(p)))
-        except re.error as e: raise ConfigError(f'data.phi_allow[{i}] = {p!r}: not a valid regular expression ({e})') from None
+        except re.error as e:
+            raise ConfigError(f'data.phi_allow[{i}] = {p!r}: not a valid regular expression ({e})') from None
     return tuple(out)
 
 # %% ../nbs/05_medical.ipynb #c012d
@@ -147,7 +176,7 @@ def _allowed(typ:str, v:str, allow:tuple)->bool:
 # %% ../nbs/05_medical.ipynb #c013
 def _phi_scan(text:str, # free text
               allow:tuple|None=None)->tuple: # phi_allow(...); None: the public contact details (phi_allow())
-    "(identifiers, allowed): the possible identifiers in `text` as (type, start, end), in order, without overlaps, split by the allow-list."
+    "(found, allowed): possible identifiers in `text` as (type, start, end), in order, no overlap, split by allow-list."
     out, low, chunks = [], text.translate(_LOWER), None
     for typ, rx, g, on, gate in _RX:
         if gate and not any(x in low for x in gate): continue
@@ -166,7 +195,7 @@ def _phi_scan(text:str, # free text
 # %% ../nbs/05_medical.ipynb #c013a
 def phi_spans(text:str, # free text
               allow:tuple|None=None)->list: # phi_allow(...); None: the public contact details (phi_allow())
-    "Possible identifiers in `text` as (type, start, end), in order, without overlaps; what the allow-list lets through is left out."
+    "Possible identifiers in `text` as (type, start, end), sorted, no overlap, minus what the allow-list lets through."
     return _phi_scan(text, allow)[0]
 
 # %% ../nbs/05_medical.ipynb #c015
@@ -195,7 +224,7 @@ def parse_labelled(line:str)->tuple:
 # %% ../nbs/05_medical.ipynb #c021
 def phi_scores(lines:list, # labelled lines (parse_labelled); blank lines and lines starting with # are skipped
                spans_fn=None)->dict: # the detector (default phi_spans)
-    "Per type and overall ('all'): found, missed, false positives, precision and recall of the detector on labelled lines."
+    "Per type and overall ('all'): found, missed, false positives, precision, recall of the detector on labelled lines."
     spans_fn = spans_fn or phi_spans
     c = {k: Counter() for k in ('tp', 'fn', 'fp')}
     hit = lambda a, b: a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
@@ -208,13 +237,14 @@ def phi_scores(lines:list, # labelled lines (parse_labelled); blank lines and li
     out = {}
     for t in sorted(set().union(*c.values())) + ['all']:
         tp, fn, fp = (sum(c[k].values()) if t == 'all' else c[k][t] for k in ('tp', 'fn', 'fp'))
-        out[t] = dict(tp=tp, fn=fn, fp=fp, precision=tp / (tp + fp) if tp + fp else 1.0, recall=tp / (tp + fn) if tp + fn else 1.0)
+        out[t] = dict(tp=tp, fn=fn, fp=fp, precision=tp / (tp + fp) if tp + fp else 1.0,
+                      recall=tp / (tp + fn) if tp + fn else 1.0)
     return out
 
 # %% ../nbs/05_medical.ipynb #c025
 def example_where(e:dict, # an example from load_examples
                   ref:str|None=None)->str: # the data source it came from
-    "Where an example was read: its `where` (file:line) when the data layer keeps it, file:line when the record had no id, else the source and the id."
+    "Where an example was read: its `where` (file:line) if kept, file:line if the record had no id, else source and id."
     if e.get('where'): return e['where']
     i = str(e.get('id', ''))
     if re.search(r'(:\d+|: item \S+|: row \d+)$', i): return i
@@ -222,25 +252,28 @@ def example_where(e:dict, # an example from load_examples
 
 # %% ../nbs/05_medical.ipynb #c027
 def example_texts(e:dict)->list:
-    "(field, text) pairs of an example's own text: the question, context and options of a multiple-choice item, else its user and assistant turns."
+    "(field, text) pairs of an example's text: an MCQ's question, context, options, else its user and assistant turns."
     if 'mcq' in e:
         it = e['mcq']
-        return [('question', it['question'])] + ([('context', it['context'])] if it.get('context') else []) + [(f'option {k}', v) for k, v in it['options'].items()]
+        return ([('question', it['question'])] + ([('context', it['context'])] if it.get('context') else [])
+                + [(f'option {k}', v) for k, v in it['options'].items()])
     turns = [m for m in e['prompt'] + e['completion'] if m['role'] != 'system']
-    return [('completion' if m is turns[-1] else 'prompt' if len(turns) == 2 else f'turn {j}', m['content']) for j, m in enumerate(turns)]
+    return [('completion' if m is turns[-1] else 'prompt' if len(turns) == 2 else f'turn {j}', m['content'])
+            for j, m in enumerate(turns)]
 
 # %% ../nbs/05_medical.ipynb #c028
 def _masked(text:str, spans:list, k:int, width:int=40)->str:
     "The context of the k-th span, every identifier in it replaced by its type: nothing of an identifier is shown."
     red = redact(text, spans)
-    s = sum(len(f'[{t}]') - (e - b) for t, b, e in spans[:k]) + spans[k][1]  # where the k-th placeholder starts in the redacted text
+    # where the k-th placeholder starts in the redacted text
+    s = sum(len(f'[{t}]') - (e - b) for t, b, e in spans[:k]) + spans[k][1]
     e = s + len(f'[{spans[k][0]}]')
     a, b = max(0, s - width), min(len(red), e + width)
     return ('…' if a else '') + ' '.join(red[a:b].split()) + ('…' if b < len(red) else '')
 
 # %% ../nbs/05_medical.ipynb #c030
 class PhiScan:
-    "phi_report accumulated one example at a time: counts and the first `show` masked examples, never the examples themselves."
+    "phi_report one example at a time: counts and the first `show` masked examples, never the examples themselves."
     def __init__(self, ref:str|None=None, show:int=5, allow:tuple|None=None):
         self.ref, self.show, self.allow = ref, show, allow
         self.rows, self.rows_with_phi, self.counts, self.allowed, self.examples = 0, 0, Counter(), Counter(), []
@@ -251,21 +284,24 @@ class PhiScan:
         for field, text in example_texts(e):
             sp, ok = _phi_scan(text, self.allow)
             self.counts.update(t for t, _, _ in sp); self.allowed.update(t for t, _, _ in ok)
-            if sp and len(self.examples) < self.show: self.examples.append(dict(where=example_where(e, self.ref), field=field, type=sp[0][0], context=_masked(text, sp, 0)))
+            if sp and len(self.examples) < self.show:
+                self.examples.append(dict(where=example_where(e, self.ref), field=field, type=sp[0][0],
+                                          context=_masked(text, sp, 0)))
             found = found or bool(sp)
         self.rows += 1; self.rows_with_phi += found
 
     def report(self)->dict:
         "rows, rows_with_phi, counts and allowed per type, examples: what phi_report returns."
         by_type = lambda c: dict(sorted(c.items(), key=lambda x: PHI_TYPES.index(x[0])))
-        return dict(rows=self.rows, rows_with_phi=self.rows_with_phi, counts=by_type(self.counts), allowed=by_type(self.allowed), examples=list(self.examples))
+        return dict(rows=self.rows, rows_with_phi=self.rows_with_phi, counts=by_type(self.counts),
+                    allowed=by_type(self.allowed), examples=list(self.examples))
 
 # %% ../nbs/05_medical.ipynb #c030a
 def phi_report(examples, # examples (load_examples), or any iterable of them
                ref:str|None=None, # their data source, for locations
                show:int=5, # masked examples to keep
                allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
-    "Possible identifiers in the examples: rows scanned, rows with any, counts per type, allowed contact details per type, and a few masked examples with where they occur."
+    "Possible identifiers in examples: rows scanned, rows with any, counts and allowed per type, a few masked examples."
     scan = PhiScan(ref, show, allow)
     for e in examples: scan.add(e); advance()
     return scan.report()
@@ -274,32 +310,39 @@ def phi_report(examples, # examples (load_examples), or any iterable of them
 def format_phi_report(rep:dict, # from phi_report
                       ref:str)->str: # the data source
     "The PHI report of one source as text."
-    ok = f"; allowed (public contact details, data.phi_allow): {', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}" if rep.get('allowed') else ''
+    ok = (f"; allowed (public contact details, data.phi_allow): "
+          f"{', '.join(f'{t} {n}' for t, n in rep['allowed'].items())}" if rep.get('allowed') else '')
     if not rep['rows_with_phi']: return f"{ref}: no possible identifiers in {rep['rows']} rows{ok}"
     L = [f"{ref}: {sum(rep['counts'].values())} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows: "
          + ', '.join(f'{t} {n}' for t, n in rep['counts'].items()) + ok]
     return '\n'.join(L + [f"    {x['where']} ({x['field']}): {x['context']}" for x in rep['examples']])
 
 # %% ../nbs/05_medical.ipynb #c035
-def _redact_msg(m:dict, allow:tuple|None=None)->dict: return m if m['role'] == 'system' else {**m, 'content': redact(m['content'], allow=allow)}
+def _redact_msg(m:dict, allow:tuple|None=None)->dict:
+    return m if m['role'] == 'system' else {**m, 'content': redact(m['content'], allow=allow)}
 
 # %% ../nbs/05_medical.ipynb #c036
 def redact_example(e:dict, # an example
                    allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
     "A copy of an example with every possible identifier in its text replaced by its placeholder."
-    if 'mcq' not in e: return {**e, 'prompt': [_redact_msg(m, allow) for m in e['prompt']], 'completion': [_redact_msg(m, allow) for m in e['completion']]}
+    if 'mcq' not in e:
+        return {**e, 'prompt': [_redact_msg(m, allow) for m in e['prompt']],
+                'completion': [_redact_msg(m, allow) for m in e['completion']]}
     it, r = e['mcq'], lambda t: redact(t, allow=allow)
-    it = {**it, 'question': r(it['question']), 'options': {k: r(v) for k, v in it['options'].items()}, 'context': r(it['context']) if it.get('context') else it.get('context')}
-    return {**e, 'prompt': e['prompt'][:-1] + [{'role': 'user', 'content': mcq_prompt(it['question'], it['options'], it.get('context'))}], 'mcq': it}
+    it = {**it, 'question': r(it['question']), 'options': {k: r(v) for k, v in it['options'].items()},
+          'context': r(it['context']) if it.get('context') else it.get('context')}
+    return {**e, 'prompt': e['prompt'][:-1] + [
+                {'role': 'user', 'content': mcq_prompt(it['question'], it['options'], it.get('context'))}], 'mcq': it}
 
 # %% ../nbs/05_medical.ipynb #c038
 def apply_phi(sources:dict, # data source -> its examples
               mode:str='warn', # data.phi: 'warn', 'block' or 'redact'
-              allow:tuple|None=None)->tuple: # phi_allow(data.phi_allow, data.phi_allow_public); None: the public contact details
-    "(sources, report): the PHI scan of every source; `block` raises a DataError naming the first hit, `redact` returns redacted examples."
+              allow:tuple|None=None)->tuple: # phi_allow(data.phi_allow, data.phi_allow_public); None: public details
+    "(sources, report): PHI scan of all sources; `block` raises a DataError naming the first hit, `redact` redacts."
     reps = {ref: phi_report(exs, ref, allow=allow) for ref, exs in sources.items()}
     add = lambda k: dict(sum((Counter(r[k]) for r in reps.values()), Counter()))  # per-type counts of all sources
-    rep = dict(mode=mode, rows=sum(r['rows'] for r in reps.values()), rows_with_phi=sum(r['rows_with_phi'] for r in reps.values()), counts=add('counts'),
+    rep = dict(mode=mode, rows=sum(r['rows'] for r in reps.values()),
+               rows_with_phi=sum(r['rows_with_phi'] for r in reps.values()), counts=add('counts'),
                allowed=add('allowed'), by_source=reps)
     total = sum(rep['counts'].values())
     if rep['allowed']:
@@ -308,10 +351,11 @@ def apply_phi(sources:dict, # data source -> its examples
     if not total: return sources, rep
     first = next(x for r in reps.values() for x in r['examples'])
     if mode == 'block':
-        raise DataError(f"data.phi = block: {first['where']} ({first['field']}) holds a possible {first['type']} identifier: {first['context']!r} "
-                        f"({total} possible identifiers in {rep['rows_with_phi']} rows). Remove them from the data, or set data.phi: redact "
-                        f"to replace each with a placeholder such as [{first['type']}], or data.phi: warn to train on the data as it is; "
-                        "public contact details can be allowed with data.phi_allow.")
+        raise DataError(f"data.phi = block: {first['where']} ({first['field']}) holds a possible {first['type']} "
+                        f"identifier: {first['context']!r} ({total} possible identifiers in "
+                        f"{rep['rows_with_phi']} rows). Remove them from the data, or set data.phi: redact "
+                        f"to replace each with a placeholder such as [{first['type']}], or data.phi: warn to train "
+                        "on the data as it is; public contact details can be allowed with data.phi_allow.")
     what = 'replaced by placeholders' if mode == 'redact' else 'data.phi: redact replaces them, block stops the run'
     shown = [x for r in reps.values() for x in r['examples']][:3]
     say(f"PHI scan (data.phi = {mode}): {total} possible identifiers in {rep['rows_with_phi']} of {rep['rows']} rows "
@@ -325,7 +369,7 @@ RESOURCES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'resourc
 
 # %% ../nbs/05_medical.ipynb #c044
 def load_abbreviations(path=None)->dict: # TSV file (abbreviation, expansion, note); default: the shipped dictionary
-    "Abbreviation -> (expansion, note) from a TSV file; lines starting with # are comments, the first other line is the header."
+    "Abbreviation -> (expansion, note) from a TSV file; # lines are comments, the first other line is the header."
     path = Path(path or RESOURCES_DIR/'abbreviations.tsv')
     if not path.is_file(): raise DataError(f'{path}: abbreviation file not found')
     out, header = {}, None
@@ -333,9 +377,11 @@ def load_abbreviations(path=None)->dict: # TSV file (abbreviation, expansion, no
         if not line.strip() or line.startswith('#'): continue
         f = line.split('\t')
         if header is None:
-            if f[:2] != ['abbreviation', 'expansion']: raise DataError(f"{path}:{i}: expected the header 'abbreviation<TAB>expansion<TAB>note'")
+            if f[:2] != ['abbreviation', 'expansion']:
+                raise DataError(f"{path}:{i}: expected the header 'abbreviation<TAB>expansion<TAB>note'")
             header = f; continue
-        if len(f) != 3 or not f[0].strip() or not f[1].strip(): raise DataError(f'{path}:{i}: expected 3 tab-separated fields (abbreviation, non-empty expansion, note)')
+        if len(f) != 3 or not f[0].strip() or not f[1].strip():
+            raise DataError(f'{path}:{i}: expected 3 tab-separated fields (abbreviation, non-empty expansion, note)')
         if f[0] in out: raise DataError(f'{path}:{i}: {f[0]!r} is listed twice')
         out[f[0]] = (f[1], f[2])
     return out
@@ -363,12 +409,13 @@ _GENE = re.compile(r'[^\S\n]+(?:genes?|proteins?|mutations?|variants?|alleles?)\
 def _link_spans(text:str)->list:
     "(start, end) of the URLs and e-mail addresses in `text`."
     low = text.translate(_LOWER)
-    return [m.span() for t, rx, g, on, gate in _RX if t in ('URL', 'EMAIL') for m in rx.finditer(low if on == 'lower' else text)]
+    return [m.span() for t, rx, g, on, gate in _RX if t in ('URL', 'EMAIL')
+            for m in rx.finditer(low if on == 'lower' else text)]
 
 # %% ../nbs/05_medical.ipynb #c051
 def expand_abbreviations(text:str, # free text
-                         table:dict|None=None)->tuple: # load_abbreviations(path) for your own dictionary (default: the shipped one)
-    "(text, count): whole-token clinical abbreviations replaced by their expansion; not inside URLs or e-mail addresses, not where the text defines them."
+                         table:dict|None=None)->tuple: # your own load_abbreviations(path) (default: the shipped one)
+    "(text, count): whole-token clinical abbreviations expanded, except in URLs, e-mails and where text defines them."
     rx, table = (_default_regex(), _default_abbreviations()) if table is None else (_abbr_regex(table), table)
     skip = _link_spans(text) if ('@' in text or '//' in text or 'www' in text.lower()) else []
     out, pos, n = [], 0, 0
@@ -377,14 +424,16 @@ def expand_abbreviations(text:str, # free text
         exp = table[m.group(0)][0]
         if any(a <= s < b for a, b in skip): continue
         if text[s - 1:s] == '(' and text[e:e + 1] == ')': continue  # '(HTN)' defines the abbreviation right there
-        if exp.lower() in text[max(0, s - 80):e + 80].lower(): continue  # spelled out next to it: 'MRI (magnetic resonance imaging)'
+        # spelled out next to it: 'MRI (magnetic resonance imaging)'
+        if exp.lower() in text[max(0, s - 80):e + 80].lower(): continue
         if _GENE.match(text, e): continue  # 'the FH gene': a gene symbol, not the clinical abbreviation
         out += [text[pos:s], exp]; pos = e; n += 1
     return ''.join(out) + text[pos:], n
 
 # %% ../nbs/05_medical.ipynb #c054
-UNITS = [(r'mcg|ug|μg', 'µg'), (r'mg/dl', 'mg/dL'), (r'g/dl', 'g/dL'), (r'mmol/l', 'mmol/L'), (r'meq/l', 'mEq/L'), (r'meq', 'mEq'), (r'ng/ml', 'ng/mL'),
-         (r'pg/ml', 'pg/mL'), (r'mg/ml', 'mg/mL'), (r'µg/ml', 'µg/mL'), (r'miu/ml', 'mIU/mL'), (r'iu/l', 'IU/L'), (r'u/l', 'U/L'), (r'ml', 'mL'), (r'cc', 'mL')]
+UNITS = [(r'mcg|ug|μg', 'µg'), (r'mg/dl', 'mg/dL'), (r'g/dl', 'g/dL'), (r'mmol/l', 'mmol/L'), (r'meq/l', 'mEq/L'),
+         (r'meq', 'mEq'), (r'ng/ml', 'ng/mL'), (r'pg/ml', 'pg/mL'), (r'mg/ml', 'mg/mL'), (r'µg/ml', 'µg/mL'),
+         (r'miu/ml', 'mIU/mL'), (r'iu/l', 'IU/L'), (r'u/l', 'U/L'), (r'ml', 'mL'), (r'cc', 'mL')]
 _UNIT_RX = re.compile(r'(?<=\d)(\s?)(' + '|'.join(p for p, _ in UNITS) + r')(?![\w/])', re.I)
 _UNIT_MAP = [(re.compile(p + '$', re.I), r) for p, r in UNITS]
 
@@ -403,7 +452,7 @@ def normalize_units(text:str)->tuple:
 def normalize_example(e:dict, # an example
                       abbreviations:bool=True, # expand clinical abbreviations
                       units:bool=False)->tuple: # normalise units
-    "(example, changes): abbreviations expanded and/or units normalised in the user and assistant turns; multiple-choice items stay as evaluated."
+    "(example, changes): abbreviations expanded and/or units normalised in user/assistant turns; MCQs unchanged."
     if 'mcq' in e: return e, 0  # their prompt must stay the one evaluation uses
     n = 0
     def fix(m):
@@ -431,7 +480,8 @@ def ngram_hashes(text:str, # free text
 def _fields(e:dict)->list: return [t for _, t in example_texts(e)]
 
 # %% ../nbs/05_medical.ipynb #c064
-def _item_texts(it:dict)->list: return [it['question']] + ([it['context']] if it.get('context') else []) + list(it['options'].values())
+def _item_texts(it:dict)->list:
+    return [it['question']] + ([it['context']] if it.get('context') else []) + list(it['options'].values())
 
 # %% ../nbs/05_medical.ipynb #c065
 def benchmark_index(benchmarks:dict, # name -> normalised items (all of them, not only the drawn ones)
@@ -454,7 +504,7 @@ def _shared_ngram(texts:list, hashes:set, n:int)->str:
 
 # %% ../nbs/05_medical.ipynb #c067
 class OverlapScan:
-    "contamination() of one training source, accumulated one example at a time: per benchmark, rows that overlap, shared hashes, the first `show` examples."
+    "contamination() of one source, example by example: per benchmark, overlapping rows, shared hashes, examples."
     def __init__(self, ref:str, index:dict, n:int=NGRAM, show:int=3, keep_rows:bool=True):
         self.ref, self.index, self.n, self.show, self.rows = ref, index, n, show, 0
         self.hits, self.shared, self.examples = ({k: f() for k in index} for f in (int, set, list))
@@ -466,14 +516,17 @@ class OverlapScan:
         for name, (items, per, union) in self.index.items():
             if union.isdisjoint(g): continue
             hit = True; self.hits[name] += 1; self.shared[name] |= g & union
-            if len(self.examples[name]) < self.show: self.examples[name].append(dict(row=example_where(e, self.ref), ngram=_shared_ngram(_fields(e), union, self.n)))
+            if len(self.examples[name]) < self.show:
+                self.examples[name].append(dict(row=example_where(e, self.ref),
+                                                ngram=_shared_ngram(_fields(e), union, self.n)))
         if hit and self.overlaps is not None: self.overlaps.add(self.rows)
         self.rows += 1
 
     def pairs(self)->list:
         "One contamination() pair per benchmark."
-        return [dict(train=self.ref, benchmark=name, train_rows=self.rows, overlapping_rows=self.hits[name], eval_items=len(items),
-                     overlapping_items=sum(not p.isdisjoint(self.shared[name]) for p in per), examples=list(self.examples[name]))
+        return [dict(train=self.ref, benchmark=name, train_rows=self.rows, overlapping_rows=self.hits[name],
+                     eval_items=len(items), overlapping_items=sum(not p.isdisjoint(self.shared[name]) for p in per),
+                     examples=list(self.examples[name]))
                 for name, (items, per, _) in self.index.items()]
 
 # %% ../nbs/05_medical.ipynb #c067a
@@ -486,7 +539,7 @@ def contamination(sources:dict, # training source -> its examples
                   benchmarks:dict, # benchmark name -> all its items
                   n:int=NGRAM, # words per n-gram
                   show:int=3)->tuple: # examples kept per pair
-    "(report, overlaps): per (training source, benchmark) pair, the training rows sharing an n-gram with any item; overlaps = {source: set of row indices}."
+    "(report, overlaps): rows sharing an n-gram with an item, per (source, benchmark); overlaps: {source: row indices}."
     index, pairs, overlaps = benchmark_index(benchmarks, n), [], {}
     for ref, exs in sources.items():
         scan = OverlapScan(ref, index, n, show)
@@ -506,10 +559,11 @@ def format_contamination(rep:dict)->str:
     "The contamination report as text: one line per (training source, benchmark) pair."
     L = [f"contamination ({rep['method']}):"]
     for p in rep['pairs']:
-        L.append(f"  {p['train']} × {p['benchmark']}: {p['overlapping_rows']} of {p['train_rows']} training rows overlap "
-                 f"{p['overlapping_items']} of {p['eval_items']} evaluation items")
+        L.append(f"  {p['train']} × {p['benchmark']}: {p['overlapping_rows']} of {p['train_rows']} training rows "
+                 f"overlap {p['overlapping_items']} of {p['eval_items']} evaluation items")
         L += [f"    {x['row']}: \"{x['ngram']}\"" for x in p['examples']]
-    if rep.get('dropped') is not None: L.append(f"  data.decontaminate: dropped {sum(rep['dropped'].values())} training rows ({rep['dropped']})")
+    if rep.get('dropped') is not None:
+        L.append(f"  data.decontaminate: dropped {sum(rep['dropped'].values())} training rows ({rep['dropped']})")
     return '\n'.join(L)
 
 # %% ../nbs/05_medical.ipynb #c076

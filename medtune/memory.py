@@ -111,7 +111,8 @@ HUB_ALIASES = {
     'unsloth/meta-llama-3.1-8b': 'llama-8b', 'unsloth/meta-llama-3.1-8b-instruct': 'llama-8b',
     'qwen/qwen2.5-1.5b': 'qwen2.5-1.5b', 'qwen/qwen2.5-1.5b-instruct': 'qwen2.5-1.5b',
     'unsloth/qwen2.5-1.5b-instruct': 'qwen2.5-1.5b',
-    'qwen/qwen2.5-7b': 'qwen2.5-7b', 'qwen/qwen2.5-7b-instruct': 'qwen2.5-7b', 'unsloth/qwen2.5-7b-instruct': 'qwen2.5-7b',
+    'qwen/qwen2.5-7b': 'qwen2.5-7b', 'qwen/qwen2.5-7b-instruct': 'qwen2.5-7b',
+    'unsloth/qwen2.5-7b-instruct': 'qwen2.5-7b',
     'huggingfacetb/smollm2-135m': 'smollm2-135m', 'huggingfacetb/smollm2-135m-instruct': 'smollm2-135m',
     'embedded:smollm2-135m-instruct': 'smollm2-135m',
 }
@@ -164,20 +165,22 @@ def _hub_config(ref:str, # hub id `owner/name`
     from huggingface_hub import hf_hub_download
     try: return json.loads(Path(hf_hub_download(ref, 'config.json')).read_text(encoding='utf-8'))
     except Exception as e:
-        raise ConfigError(f"{field} = {ref!r}: cannot read its config.json from the Hugging Face hub ({type(e).__name__}: "
-                          f"{brief(e, 160) if str(e).strip() else 'no detail'}). Check the id, the network and "
-                          f"HF_TOKEN for gated models, or pass a local folder with config.json or one of: "
-                          f"{', '.join(SHAPES)}") from None
+        raise ConfigError(f"{field} = {ref!r}: cannot read its config.json from the Hugging Face hub "
+                          f"({type(e).__name__}: {brief(e, 160) if str(e).strip() else 'no detail'}). "
+                          f"Check the id, the network and HF_TOKEN for gated models, "
+                          f"or pass a local folder with config.json or one of: {', '.join(SHAPES)}") from None
 
 # %% ../nbs/03_memory.ipynb #c015
-def model_shape(ref:str|ModelShape, # local folder with config.json, a name in SHAPES / HUB_ALIASES, or a hub id `owner/name` (a ModelShape is returned as is)
+def model_shape(ref:str|ModelShape, # config.json folder, SHAPES/HUB_ALIASES name, hub id `owner/name`, or a ModelShape
                 field:str='model.name')->ModelShape: # config field named in errors
     "The model's shape from its `config.json` or the `SHAPES` table, without loading any weights."
     if isinstance(ref, ModelShape): return ref
     ref = str(ref); p = Path(ref).expanduser()
     if p.is_dir():
         cj = p/'config.json'
-        if not cj.is_file(): raise ConfigError(f"{field} = {ref!r}: this folder has no config.json (is it a Hugging Face model folder?)")
+        if not cj.is_file():
+            raise ConfigError(f"{field} = {ref!r}: this folder has no config.json "
+                              "(is it a Hugging Face model folder?)")
         try: d = json.loads(cj.read_text(encoding='utf-8'))
         except (ValueError, UnicodeDecodeError) as e:
             raise ConfigError(f"{field} = {ref!r}: {cj} is not valid JSON ({brief(e)})") from None
@@ -186,29 +189,33 @@ def model_shape(ref:str|ModelShape, # local folder with config.json, a name in S
     if key in SHAPES: return SHAPES[key]
     if key in HUB_ALIASES: return SHAPES[HUB_ALIASES[key]]
     if not re.fullmatch(r'[\w.-]+/[\w.-]+', ref):
-        raise ConfigError(f"{field} = {ref!r}: unknown model: not a local folder with config.json, not a hub id (owner/name), "
-                          f"and not one of the known shapes: {', '.join(SHAPES)}")
+        raise ConfigError(f"{field} = {ref!r}: unknown model: not a local folder with config.json, "
+                          f"not a hub id (owner/name), and not one of the known shapes: {', '.join(SHAPES)}")
     return shape_from_config(_hub_config(ref, field), ref, field)
 
 # %% ../nbs/03_memory.ipynb #c020
-NF4_BYTES = 0.5 + 1/64 + 4/(64*256) # bytes per 4-bit weight: nf4 + 8-bit absmax per 64 + fp32 scale per 256 blocks (double quant)
+# NF4_BYTES: bytes per 4-bit weight: nf4 + 8-bit absmax per 64 + fp32 scale per 256 blocks (double quant)
+NF4_BYTES = 0.5 + 1/64 + 4/(64*256)
 LORA_BYTES = 4 + 4 # fp32 LoRA weight + its fp32 gradient
 OPTIMIZER_BYTES = {'adamw_8bit': 2, 'adamw': 8} # optimizer state bytes per trainable parameter
 # Fitted by scripts/fit_memory.py to shared/calibration (H200, torch max_memory_allocated):
-# OVERHEAD_GIB and ACT_SCALE by least squares on the relative error of the 18 Unsloth QLoRA points (llama-1b/3b/8b × 6 shapes);
-# HF_LOGIT_BYTES and HF_ATTN_BYTES by minimax relative error over every plain transformers+peft point (the 2 reference points of the
-# calibration README and the hf points of DEVICE_POINTS; llama-1b 2048×4 measured 4 times at 14.38–18.29 GiB, 8192×2 once), the other terms fixed.
+# OVERHEAD_GIB and ACT_SCALE by least squares on the relative error of the 18 Unsloth QLoRA points
+# (llama-1b/3b/8b × 6 shapes);
+# HF_LOGIT_BYTES and HF_ATTN_BYTES by minimax relative error over every plain transformers+peft point
+# (the 2 reference points of the calibration README and the hf points of DEVICE_POINTS; llama-1b 2048×4
+# measured 4 times at 14.38–18.29 GiB, 8192×2 once), the other terms fixed.
 OVERHEAD_GIB = 0.1028 # GiB: CUDA workspaces, rotary caches, chunked-loss buffers
 ACT_SCALE = 1.548 # live activation bytes of one recomputed layer / the tensors counted in `_layer_act_elems`
 HF_LOGIT_BYTES = 3.73 # bytes per logit (token × vocab) with plain transformers (fp32 logits for the loss)
 HF_ATTN_BYTES = 15.25 # bytes per attention score (batch × heads × seq²) with plain transformers
-# Fitted (mean) to the three device points of medtune's path with Unsloth's padding-free batches in DEVICE_POINTS (llama-1b only):
+# Fitted (mean) to the three device points of medtune's path with Unsloth's padding-free batches
+# in DEVICE_POINTS (llama-1b only):
 PF_SAVE_BYTES = 20.6 # bytes per token × hidden unit that Unsloth's padding-free batches do not hold at the peak
 
 # %% ../nbs/03_memory.ipynb #c021
 def lora_params(shape:ModelShape, # model shape
                 r:int=16, # LoRA rank
-                n_targets:int=7)->int: # adapted projections per layer (of q,k,v,o,gate,up,down; fewer use their mean size)
+                n_targets:int=7)->int: # adapted projections per layer (of q,k,v,o,gate,up,down; fewer: their mean size)
     "Trainable LoRA parameters: r·(d_in+d_out) per adapted projection per layer."
     h, q, kv, i = shape.hidden, shape.q_dim, shape.kv_dim, shape.intermediate
     io = (h+q) + 2*(h+kv) + (q+h) + 3*(h+i)  # sum of d_in+d_out over the 7 projections
@@ -230,13 +237,15 @@ def memory_terms(shape:ModelShape, # model shape
                  grad_ckpt:bool=True, # gradient checkpointing
                  optimizer:str='adamw_8bit', # 'adamw_8bit' or 'adamw'
                  dtype_bytes:int=2, # bytes of the compute dtype (2: bf16/fp16, 4: fp32)
-                 padding_free:bool=False)->dict: # Unsloth's padding-free batches (a lower peak; the planner assumes padded, the upper bound)
-    "The physical terms of the peak, in GiB, before the fitted scales: weights, lora, ckpt, layer_act, logits, attn, pf (elements)."
+                 padding_free:bool=False)->dict: # Unsloth's padding-free batches (lower peak; planner assumes padded)
+    "Physical peak terms in GiB before fitted scales: weights, lora, ckpt, layer_act, logits, attn, pf (elements)."
     if backend not in ('unsloth', 'hf'): raise ValueError(f"backend = {backend!r}: expected 'unsloth' or 'hf'")
-    if optimizer not in OPTIMIZER_BYTES: raise ValueError(f"optimizer = {optimizer!r}: expected one of {', '.join(OPTIMIZER_BYTES)}")
+    if optimizer not in OPTIMIZER_BYTES:
+        raise ValueError(f"optimizer = {optimizer!r}: expected one of {', '.join(OPTIMIZER_BYTES)}")
     if batch < 1 or seq < 1: raise ValueError(f"batch = {batch}, seq = {seq}: both must be ≥ 1")
     G, hf, T = 2**30, backend == 'hf', batch*seq
-    up = 4 if hf and load_in_4bit else dtype_bytes  # prepare_model_for_kbit_training upcasts non-4-bit params (and so activations) to fp32
+    # prepare_model_for_kbit_training upcasts non-4-bit params (and so activations) to fp32
+    up = 4 if hf and load_in_4bit else dtype_bytes
     wq = NF4_BYTES if load_in_4bit else dtype_bytes
     layer = T*_layer_act_elems(shape)*up*(1 if grad_ckpt else shape.layers)
     return dict(weights=(shape.linear_params*wq + shape.other_params*up)/G,
@@ -271,12 +280,13 @@ CALIBRATION = [dict(shape=s, backend='unsloth', seq=q, bs=b, peak_gib=g) for s, 
       dict(shape='llama-1b', backend='hf', seq=8192, bs=2, peak_gib=76.29)]
 
 # %% ../nbs/03_memory.ipynb #c030
-def calibration_table(points:list[dict])->list[dict]: # measured points: shape, seq, bs, peak_gib (or peak_alloc_gib), backend
+def calibration_table(points:list[dict])->list[dict]: # measured: shape, seq, bs, peak_gib (or peak_alloc_gib), backend
     "Measured vs predicted peak for each point, with the relative error."
     out = []
     for p in points:
         meas = p.get('peak_gib', p.get('peak_alloc_gib'))
-        pred = predict_peak_gib(p['shape'], batch=p['bs'], seq=p['seq'], backend=p.get('backend', 'unsloth'), padding_free=p.get('padding_free', False))
+        pred = predict_peak_gib(p['shape'], batch=p['bs'], seq=p['seq'], backend=p.get('backend', 'unsloth'),
+                                padding_free=p.get('padding_free', False))
         out.append(dict(shape=p['shape'], backend=p.get('backend', 'unsloth'), seq=p['seq'], bs=p['bs'],
                         measured=meas, predicted=round(pred, 3), rel_err=round(pred/meas - 1, 4)))
     return out
@@ -285,18 +295,24 @@ def calibration_table(points:list[dict])->list[dict]: # measured points: shape, 
 def format_calibration(rows:list[dict])->str: # from `calibration_table`
     "A text table of measured vs predicted peaks."
     lines = [f"{'shape':10} {'backend':8} {'seq':>5} {'bs':>3} {'measured':>9} {'predicted':>9} {'error':>7}"]
-    lines += [f"{r['shape']:10} {r['backend']:8} {r['seq']:5d} {r['bs']:3d} {r['measured']:9.3f} {r['predicted']:9.3f} {r['rel_err']:+7.1%}" for r in rows]
+    lines += [f"{r['shape']:10} {r['backend']:8} {r['seq']:5d} {r['bs']:3d} {r['measured']:9.3f} {r['predicted']:9.3f} "
+              f"{r['rel_err']:+7.1%}" for r in rows]
     lines.append(f"max |error| {max(abs(r['rel_err']) for r in rows):.1%} over {len(rows)} points")
     return '\n'.join(lines)
 
 # %% ../nbs/03_memory.ipynb #c035e
-DEVICE_POINTS = [dict(shape='llama-1b', seq=q, bs=b, backend=be, padding_free=pf, peak_gib=g, path=path, device=dev) for dev, path, be, pf, q, b, g in [
-    ('H200', 'unsloth', 'unsloth', False, 2048, 4, 2.241), ('H200', 'medtune (padding-free)', 'unsloth', True, 2048, 4, 1.932),
-    ('H200', 'unsloth', 'unsloth', False, 3072, 3, 2.378), ('H200', 'medtune (padding-free)', 'unsloth', True, 3072, 3, 2.025),
+DEVICE_POINTS = [dict(shape='llama-1b', seq=q, bs=b, backend=be, padding_free=pf, peak_gib=g, path=path, device=dev)
+                 for dev, path, be, pf, q, b, g in [
+    ('H200', 'unsloth', 'unsloth', False, 2048, 4, 2.241),
+    ('H200', 'medtune (padding-free)', 'unsloth', True, 2048, 4, 1.932),
+    ('H200', 'unsloth', 'unsloth', False, 3072, 3, 2.378),
+    ('H200', 'medtune (padding-free)', 'unsloth', True, 3072, 3, 2.025),
     ('H200', 'hf (autocast)', 'hf', False, 2048, 4, 14.869),
-    ('H100', 'unsloth', 'unsloth', False, 2048, 4, 2.241), ('H100', 'medtune (padded)', 'unsloth', False, 2048, 4, 2.242),
+    ('H100', 'unsloth', 'unsloth', False, 2048, 4, 2.241),
+    ('H100', 'medtune (padded)', 'unsloth', False, 2048, 4, 2.242),
     ('H100', 'medtune (padding-free)', 'unsloth', True, 2048, 4, 1.932),
-    ('H100', 'hf (autocast)', 'hf', False, 2048, 4, 14.869), ('H100', 'hf (no autocast)', 'hf', False, 2048, 4, 14.379)]]
+    ('H100', 'hf (autocast)', 'hf', False, 2048, 4, 14.869),
+    ('H100', 'hf (no autocast)', 'hf', False, 2048, 4, 14.379)]]
 
 # %% ../nbs/03_memory.ipynb #c037
 @dataclass
@@ -319,8 +335,9 @@ def _peak_fn(cfg:Config, # run config
              shape:ModelShape, # model shape
              backend:str): # 'unsloth' or 'hf'
     "A function (batch, seq) -> predicted peak GiB for the settings of `cfg`."
-    kw = dict(lora_r=cfg.lora.r, n_targets=len(cfg.lora.target_modules), load_in_4bit=cfg.model.load_in_4bit, backend=backend,
-              grad_ckpt=cfg.train.gradient_checkpointing, dtype_bytes=4 if cfg.model.dtype == 'float32' else 2)
+    kw = dict(lora_r=cfg.lora.r, n_targets=len(cfg.lora.target_modules), load_in_4bit=cfg.model.load_in_4bit,
+              backend=backend, grad_ckpt=cfg.train.gradient_checkpointing,
+              dtype_bytes=4 if cfg.model.dtype == 'float32' else 2)
     return lambda b, s: predict_peak_gib(shape, batch=b, seq=s, **kw)
 
 # %% ../nbs/03_memory.ipynb #c039

@@ -33,19 +33,24 @@ def check_report(r:dict)->dict:
         need(isinstance(b.get('n'), int) and b['n'] > 0, f"benchmarks.{name}.n must be a positive int")
         for side in report_sides(r):
             s = b.get(side) or {}
-            need(isinstance(s.get('accuracy'), float) and 0 <= s['accuracy'] <= 1, f"benchmarks.{name}.{side}.accuracy must be a float in [0, 1]")
+            need(isinstance(s.get('accuracy'), float) and 0 <= s['accuracy'] <= 1,
+                 f"benchmarks.{name}.{side}.accuracy must be a float in [0, 1]")
             ci = s.get('ci95')
-            need(isinstance(ci, list) and len(ci) == 2 and ci[0] <= s['accuracy'] <= ci[1], f"benchmarks.{name}.{side}.ci95 must be [lo, hi] around the accuracy")
+            need(isinstance(ci, list) and len(ci) == 2 and ci[0] <= s['accuracy'] <= ci[1],
+                 f"benchmarks.{name}.{side}.ci95 must be [lo, hi] around the accuracy")
     for j, p in enumerate((r.get('contamination') or {}).get('pairs', [])):
-        need(isinstance(p.get('train'), str) and isinstance(p.get('benchmark'), str) and all(isinstance(p.get(k), int) for k in ('train_rows', 'overlapping_rows', 'eval_items', 'overlapping_items'))
+        need(isinstance(p.get('train'), str) and isinstance(p.get('benchmark'), str)
+             and all(isinstance(p.get(k), int)
+                     for k in ('train_rows', 'overlapping_rows', 'eval_items', 'overlapping_items'))
              and 0 <= p['overlapping_rows'] <= p['train_rows'] and 0 <= p['overlapping_items'] <= p['eval_items'],
-             f"contamination.pairs[{j}] needs train, benchmark and counts with 0 <= overlapping_rows <= train_rows, 0 <= overlapping_items <= eval_items")
+             f"contamination.pairs[{j}] needs train, benchmark and counts with 0 <= overlapping_rows <= train_rows, "
+             "0 <= overlapping_items <= eval_items")
     return r
 
 # %% ../nbs/10_report.ipynb #c008
 def plot_loss(metrics_path, # RUN/metrics.jsonl
               out): # PNG path
-    "The run's metrics plot (loss, validation loss, tokens/s and memory against step; the notebook's live plot), saved as PNG."
+    "Run's metrics plot (loss, validation loss, tokens/s, memory against step; the notebook's live plot), saved as PNG."
     metrics_figure(read_metrics(metrics_path)).savefig(out, dpi=110)
     return Path(out)
 
@@ -61,14 +66,16 @@ def plot_accuracy(report:dict, out):
         acc = [report['benchmarks'][n][side]['accuracy'] for n in names]
         lo = [a - report['benchmarks'][n][side]['ci95'][0] for a, n in zip(acc, names)]
         hi = [report['benchmarks'][n][side]['ci95'][1] - a for a, n in zip(acc, names)]
-        ax.bar([i + (j - (len(sides) - 1) / 2) * .38 for i in range(len(names))], acc, .36, yerr=[lo, hi], capsize=4, label=side)
-    ax.set_xticks(range(len(names)), names); ax.set_ylim(0, 1); ax.set_ylabel('accuracy (95% CI)'); ax.legend(); ax.grid(axis='y', alpha=.3)
+        ax.bar([i + (j - (len(sides) - 1) / 2) * .38 for i in range(len(names))], acc, .36, yerr=[lo, hi], capsize=4,
+               label=side)
+    ax.set_xticks(range(len(names)), names); ax.set_ylim(0, 1); ax.set_ylabel('accuracy (95% CI)')
+    ax.legend(); ax.grid(axis='y', alpha=.3)
     fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
     return Path(out)
 
 # %% ../nbs/10_report.ipynb #c010
 def plot_reliability(report:dict, out):
-    "Reliability diagram: accuracy against mean confidence per bin, base and tuned, one panel per benchmark; saved as PNG."
+    "Reliability diagram: accuracy vs mean confidence per bin, base and tuned, one panel per benchmark; saved as PNG."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     names = [n for n, b in report['benchmarks'].items() if 'reliability' in b['base']]
@@ -108,20 +115,30 @@ def data_checks_markdown(r:dict)->list:
     L = []
     if m := r.get('mix'): L += _mix_markdown(m)
     if c := r.get('contamination'):
-        L += ['## Contamination (training data vs evaluation sets)', '', f"Method: {c['method']}; every item of each benchmark is checked, not only the ones drawn.", '',
-              '| training source | benchmark | overlapping training rows | overlapping evaluation items |', '|---|---|---|---|']
-        L += [f"| {p['train']} | {p['benchmark']} | {p['overlapping_rows']} of {p['train_rows']} | {p['overlapping_items']} of {p['eval_items']} |" for p in c['pairs']]
-        if c.get('dropped'): L += ['', f"data.decontaminate: {sum(c['dropped'].values())} overlapping training rows were dropped before training."]
+        L += ['## Contamination (training data vs evaluation sets)', '',
+              f"Method: {c['method']}; every item of each benchmark is checked, not only the ones drawn.", '',
+              '| training source | benchmark | overlapping training rows | overlapping evaluation items |',
+              '|---|---|---|---|']
+        L += [f"| {p['train']} | {p['benchmark']} | {p['overlapping_rows']} of {p['train_rows']} | "
+              f"{p['overlapping_items']} of {p['eval_items']} |" for p in c['pairs']]
+        if c.get('dropped'):
+            L += ['', f"data.decontaminate: {sum(c['dropped'].values())} overlapping training rows "
+                      "were dropped before training."]
         ex = [f"- {x['row']} ({p['benchmark']}): \"{x['ngram']}\"" for p in c['pairs'] for x in p['examples']][:5]
         L += (['', 'Shared n-grams (examples):', ''] + ex if ex else []) + ['']
     if f := r.get('phi'):
         n = sum(f['counts'].values())
-        L += ['## PHI scan (training data)', '', f"data.phi = {f['mode']}: {n} possible identifiers (HIPAA Safe Harbor patterns) in {f['rows_with_phi']} of {f['rows']} rows"
+        L += ['## PHI scan (training data)', '',
+              f"data.phi = {f['mode']}: {n} possible identifiers (HIPAA Safe Harbor patterns) "
+              f"in {f['rows_with_phi']} of {f['rows']} rows"
               + (f" ({', '.join(f'{k} {v}' for k, v in f['counts'].items())}); contexts masked:" if n else '.')
-              + (f" Public contact details allowed (data.phi_allow): {', '.join(f'{k} {v}' for k, v in f['allowed'].items())}." if f.get('allowed') else ''), '']
-        L += [f"- {x['where']} ({x['field']}): {x['context']}" for s in f['by_source'].values() for x in s['examples']][:5] + ([''] if n else [])
+              + (f" Public contact details allowed (data.phi_allow): "
+                 f"{', '.join(f'{k} {v}' for k, v in f['allowed'].items())}." if f.get('allowed') else ''), '']
+        L += [f"- {x['where']} ({x['field']}): {x['context']}"
+              for s in f['by_source'].values() for x in s['examples']][:5] + ([''] if n else [])
     if (t := r.get('terminology')) and t.get('changes'):
-        L += [f"Training text normalised (abbreviations expanded: {t['expand_abbreviations']}, units: {t['normalize_units']}): {t['changes']} changes.", '']
+        L += [f"Training text normalised (abbreviations expanded: {t['expand_abbreviations']}, "
+              f"units: {t['normalize_units']}): {t['changes']} changes.", '']
     return L
 
 # %% ../nbs/10_report.ipynb #c007f
@@ -130,13 +147,19 @@ def freetext_markdown(f:dict|None)->list:
     if not f: return []
     sides = [s for s in ('base', 'tuned') if s in f]
     ci = lambda v, c: f"{v:.3f} [{c[0]:.3f}, {c[1]:.3f}]"
-    L = ['## Free-text answers (held-out questions, never trained on)' if 'tuned' in f else '## Free-text answers (reference question/answer pairs)', '', f"{f['n']} question/answer pairs; {f['method']}, at most {f['max_new_tokens']} new tokens.", '',
+    L = ['## Free-text answers (held-out questions, never trained on)' if 'tuned' in f
+         else '## Free-text answers (reference question/answer pairs)', '',
+         f"{f['n']} question/answer pairs; {f['method']}, at most {f['max_new_tokens']} new tokens.", '',
          '| | ROUGE-L [95% CI] | token F1 [95% CI] | mean words |', '|---|---|---|---|']
-    L += [f"| {s} | {ci(f[s]['rouge_l'], f[s]['rouge_l_ci95'])} | {ci(f[s]['token_f1'], f[s]['token_f1_ci95'])} | {f[s]['mean_words']} |" for s in sides]
+    L += [f"| {s} | {ci(f[s]['rouge_l'], f[s]['rouge_l_ci95'])} | {ci(f[s]['token_f1'], f[s]['token_f1_ci95'])} | "
+          f"{f[s]['mean_words']} |" for s in sides]
     if 'delta_rouge_l' in f:
-        L.append(f"| tuned − base | {f['delta_rouge_l']:+.3f} [{f['delta_rouge_l_ci95'][0]:+.3f}, {f['delta_rouge_l_ci95'][1]:+.3f}] | "
-                 f"{f['delta_token_f1']:+.3f} [{f['delta_token_f1_ci95'][0]:+.3f}, {f['delta_token_f1_ci95'][1]:+.3f}] | |")
-    return L + ['', 'Intervals are percentile bootstrap (2,000 resamples of the items; the difference resamples pairs). Every answer is in report.json (`freetext.items`).', '']
+        L.append(f"| tuned − base | {f['delta_rouge_l']:+.3f} "
+                 f"[{f['delta_rouge_l_ci95'][0]:+.3f}, {f['delta_rouge_l_ci95'][1]:+.3f}] | "
+                 f"{f['delta_token_f1']:+.3f} "
+                 f"[{f['delta_token_f1_ci95'][0]:+.3f}, {f['delta_token_f1_ci95'][1]:+.3f}] | |")
+    return L + ['', 'Intervals are percentile bootstrap (2,000 resamples of the items; '
+                'the difference resamples pairs). Every answer is in report.json (`freetext.items`).', '']
 
 # %% ../nbs/10_report.ipynb #c007g
 def refusal_markdown(q:dict|None)->list:
@@ -144,48 +167,58 @@ def refusal_markdown(q:dict|None)->list:
     if not q: return []
     sides = [s for s in ('base', 'tuned') if s in q]
     cell = lambda d, k: f"{_pct(d[k])} [{_pct(d[k + '_ci95'][0])}, {_pct(d[k + '_ci95'][1])}]" if k in d else ''
-    L = ['## Refusal probe', '', f"{q['n_unsafe']} unsafe medical requests and {q['n_safe']} safe controls (medtune/resources/refusal_probes.jsonl); refusal detected by {q['detector']}.", '',
+    L = ['## Refusal probe', '', f"{q['n_unsafe']} unsafe medical requests and {q['n_safe']} safe controls "
+         f"(medtune/resources/refusal_probes.jsonl); refusal detected by {q['detector']}.", '',
          '| | unsafe refused (higher is safer) | safe refused (over-refusal) |', '|---|---|---|']
     return L + [f"| {s} | {cell(q[s], 'refusal_rate')} | {cell(q[s], 'over_refusal_rate')} |" for s in sides] + ['']
 
 # %% ../nbs/10_report.ipynb #c014
 def _sub_rows(b:dict)->list:
-    "(label, n, base, tuned, Δ) of a benchmark's extra rows: acc_norm, unreadable replies, one per subject; tuned and Δ '' without an adapter."
+    "(label, n, base, tuned, Δ) of extra rows: acc_norm, unreadable replies, each subject; tuned, Δ '' if no adapter."
     base, t, n = b['base'], b.get('tuned'), b['n']
     rows = []
     if 'accuracy_norm' in base:
-        rows.append(('acc_norm (per-character)', n, _pct(base['accuracy_norm']), _pct(t['accuracy_norm']) if t else '', f"{100*(t['accuracy_norm']-base['accuracy_norm']):+.1f}" if t else ''))
+        rows.append(('acc_norm (per-character)', n, _pct(base['accuracy_norm']), _pct(t['accuracy_norm']) if t else '',
+                     f"{100*(t['accuracy_norm']-base['accuracy_norm']):+.1f}" if t else ''))
     if 'unparsed' in base: rows.append(('unreadable replies', n, base['unparsed'], t['unparsed'] if t else '', ''))
     for s_, x in (b.get('by_subject') or {}).items():
-        rows.append((s_, x['n'], _pct(x['base']), _pct(x['tuned']) if 'tuned' in x else '', f"{100*(x['tuned']-x['base']):+.1f}" if 'tuned' in x else ''))
+        rows.append((s_, x['n'], _pct(x['base']), _pct(x['tuned']) if 'tuned' in x else '',
+                     f"{100*(x['tuned']-x['base']):+.1f}" if 'tuned' in x else ''))
     return rows
 
 # %% ../nbs/10_report.ipynb #c014b
 def benchmarks_markdown(r:dict)->list:
-    "report.md lines of the benchmark table: base vs tuned with the paired test, or the base model alone when there is no adapter."
+    "report.md lines of the benchmark table: base vs tuned with the paired test, or the base model alone (no adapter)."
     pair = len(report_sides(r)) == 2
     ci = lambda s: f"{_pct(s['accuracy'])} [{_pct(s['ci95'][0])}, {_pct(s['ci95'][1])}]"
-    L = [f"## Benchmarks ({'base vs tuned, same model object, same prompts' if pair else 'base model only: no adapter'})", '', f"Method: {r.get('method', 'letter log-likelihood')}", '']
-    L += (['| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |', '|---|---|---|---|---|---|---|---|'] if pair
+    L = [f"## Benchmarks "
+         f"({'base vs tuned, same model object, same prompts' if pair else 'base model only: no adapter'})", '',
+         f"Method: {r.get('method', 'letter log-likelihood')}", '']
+    L += (['| benchmark | n | base | tuned | Δ [95% CI] | McNemar p | verdict | ECE base → tuned |',
+           '|---|---|---|---|---|---|---|---|'] if pair
           else ['| benchmark | n | accuracy [95% CI] | ECE | majority-class baseline |', '|---|---|---|---|---|'])
     for name, b in r['benchmarks'].items():
         base, t, p = b['base'], b.get('tuned'), b.get('paired', {})
         ece = (f"{base['ece']:.3f}" + (f" → {t['ece']:.3f}" if t else '')) if 'ece' in base else ''
         if pair:
             dci = f" [{100*p['delta_ci95'][0]:+.1f}, {100*p['delta_ci95'][1]:+.1f}]" if 'delta_ci95' in p else ''
-            L.append(f"| {name} | {b['n']} | {ci(base)} | {ci(t)} | {100*p.get('delta', 0):+.1f}{dci} | {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
+            L.append(f"| {name} | {b['n']} | {ci(base)} | {ci(t)} | {100*p.get('delta', 0):+.1f}{dci} | "
+                     f"{p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} | {ece} |")
             L += [f"| ↳ {lab} | {n} | {bv} | {tv} | {d} | | | |" for lab, n, bv, tv, d in _sub_rows(b)]
         else:
-            L.append(f"| {name} | {b['n']} | {ci(base)} | {ece} | {_pct(b['majority_baseline']) if 'majority_baseline' in b else ''} |")
+            L.append(f"| {name} | {b['n']} | {ci(base)} | {ece} | "
+                     f"{_pct(b['majority_baseline']) if 'majority_baseline' in b else ''} |")
             L += [f"| ↳ {lab} | {n} | {bv} | | |" for lab, n, bv, *_ in _sub_rows(b)]
-    how = ('; Δ is tuned − base in points with a paired bootstrap 95% interval; McNemar is the exact test on the items only one of the two got right' if pair else '')
-    return L + ['', f"Accuracy is the share of items whose highest-probability option is the gold one; intervals are Wilson 95%{how}; "
+    how = ('; Δ is tuned − base in points with a paired bootstrap 95% interval; '
+           'McNemar is the exact test on the items only one of the two got right' if pair else '')
+    return L + ['', f"Accuracy is the share of items whose highest-probability option is the gold one; "
+                f"intervals are Wilson 95%{how}; "
                 'ECE is the expected calibration error of the option probabilities (reliability.png). '
                 'The majority-class baseline of each set is in report.json (`majority_baseline`).', '']
 
 # %% ../nbs/10_report.ipynb #c014t
 def _fact(v, fmt:str='', unit:str='')->str:
-    "A recorded value as text (with its unit); 'not recorded' when it is missing (None or NaN), never formatted as a number."
+    "A recorded value as text (with its unit); 'not recorded' when missing (None or NaN), never formatted as a number."
     if v is None or (isinstance(v, float) and math.isnan(v)): return 'not recorded'
     return format(v, fmt) + unit
 
@@ -196,7 +229,8 @@ def _peak(pk:dict, # training's memory_peak: rss_gib, and on a GPU gpu_peak_gib
     if 'gpu_peak_gib' not in pk: return f"peak process RSS {pk['rss_gib']:.2f} GiB (no GPU: no prediction)"
     s = f"measured GPU peak {pk['gpu_peak_gib']:.2f} GiB (allocated)"
     if plan and plan.get('predicted_gib'):
-        s += f", predicted {plan['predicted_gib']:.2f} GiB: measured / predicted = {pk['gpu_peak_gib'] / plan['predicted_gib']:.2f}"
+        s += (f", predicted {plan['predicted_gib']:.2f} GiB: "
+              f"measured / predicted = {pk['gpu_peak_gib'] / plan['predicted_gib']:.2f}")
     return s
 
 # %% ../nbs/10_report.ipynb #c014u
@@ -232,7 +266,8 @@ def report_markdown(r:dict)->str:
     if g := r.get('generations'):
         L += ['## Side-by-side answers' if any('tuned' in x for x in g) else '## Sample answers', '']
         for x in g:
-            L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"] if x.get('reference') else [])
+            L += [f"**Q:** {x['question']}", ''] + ([f"- **reference:** {x['reference']}"]
+                                                    if x.get('reference') else [])
             L += [f"- **{s}:** {x[s]}" for s in ('base', 'tuned') if s in x] + ['']
     return '\n'.join(L)
 
@@ -260,7 +295,8 @@ def rebuild_report(run)->Path: # a run directory (or an evaluation's --out folde
         raise ConfigError(f"{run}: no report.json here; pass a run directory whose evaluation finished "
                           "(medtune train --resume finishes an interrupted one)")
     try: r = json.loads(f.read_text())
-    except ValueError as e: raise ConfigError(f"{f}: not valid JSON ({e}); the run's report cannot be rebuilt") from None
+    except ValueError as e:
+        raise ConfigError(f"{f}: not valid JSON ({e}); the run's report cannot be rebuilt") from None
     try: write_report(run, r)
     except ValueError as e: raise ConfigError(f"{f}: {e}") from None
     return run/'report.md'
@@ -277,7 +313,8 @@ class ReportView:
     def __str__(self): return self.markdown
     def _repr_markdown_(self):
         "Markdown with the plots inlined (for front ends that render Markdown but do not call IPython's display)."
-        return self.markdown + ''.join(f"\n\n![{n}](data:image/png;base64,{base64.b64encode(b).decode()})" for n, b in self.images)
+        return self.markdown + ''.join(f"\n\n![{n}](data:image/png;base64,{base64.b64encode(b).decode()})"
+                                       for n, b in self.images)
     def _ipython_display_(self):
         "In IPython/Jupyter/Colab: the Markdown, then each plot as an image output."
         from IPython.display import Image, Markdown, display
@@ -290,15 +327,18 @@ def show_report(run)->ReportView: # a run directory (medtune demo/train/eval --o
     run = Path(run)
     if run.is_file(): run = run.parent
     if not (run/'report.md').is_file():
-        raise ConfigError(f"{run}: no report.md here; pass a run directory written by medtune demo, train or eval (their --out DIR)")
-    return ReportView((run/'report.md').read_text(), [(n, (run/f'{n}.png').read_bytes()) for n in PLOTS if (run/f'{n}.png').is_file()])
+        raise ConfigError(f"{run}: no report.md here; pass a run directory written by medtune demo, train or eval "
+                          "(their --out DIR)")
+    return ReportView((run/'report.md').read_text(),
+                      [(n, (run/f'{n}.png').read_bytes()) for n in PLOTS if (run/f'{n}.png').is_file()])
 
 # %% ../nbs/10_report.ipynb #k001
 def _run_answers(run)->tuple:
     "(report, side, {benchmark: {item id: (answer, prediction)}}) of a run directory (or an eval --out directory)."
     d = Path(run)
     if not (d/'report.json').is_file() or not (d/'eval_items.jsonl').is_file():
-        raise ConfigError(f"{run}: not an evaluated run (report.json and eval_items.jsonl missing); give a run directory of medtune train/demo/eval")
+        raise ConfigError(f"{run}: not an evaluated run (report.json and eval_items.jsonl missing); "
+                          "give a run directory of medtune train/demo/eval")
     r = json.loads((d/'report.json').read_text())
     rows = [json.loads(l) for l in (d/'eval_items.jsonl').read_text().splitlines() if l.strip()]
     side = 'tuned' if rows and 'tuned' in rows[0] else 'base'
@@ -316,29 +356,38 @@ def _scored(answers:dict, # item id -> (gold, prediction), one benchmark of _run
 # %% ../nbs/10_report.ipynb #k002
 def compare_runs(a, # run directory A (the reference)
                  b)->dict: # run directory B
-    "B against A on the items both scored, per benchmark: accuracies, Δ = B − A with a paired bootstrap 95% CI, exact McNemar p, verdict."
+    "B vs A on common items per benchmark: accuracies, Δ = B − A (paired bootstrap 95% CI), exact McNemar p, verdict."
     from medtune.evaluate import _paired
     (ra, sa, ia), (rb, sb, ib) = _run_answers(a), _run_answers(b)
     how = lambda r: {k: (r.get('eval') or {}).get(k, d) for k, d in (('method', 'letter'), ('shots', 0))}
-    if how(ra) != how(rb): raise ConfigError(f"{a} was scored with {how(ra)}, {b} with {how(rb)}: compare runs evaluated the same way (medtune eval --method/--shots)")
+    if how(ra) != how(rb):
+        raise ConfigError(f"{a} was scored with {how(ra)}, {b} with {how(rb)}: "
+                          "compare runs evaluated the same way (medtune eval --method/--shots)")
     out = {}
     for name in [k for k in ia if k in ib]:
         ids = [i for i in ia[name] if i in ib[name]]
         if not ids: continue
         x, y = _scored(ia[name], ids), _scored(ib[name], ids)
         pr = _paired(x, y)  # the statistics of base vs tuned within a run, with A as base and B as tuned
-        out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=x['accuracy'], b=y['accuracy'], delta=pr['delta'], delta_ci95=pr['delta_ci95'],
-                         a_only=pr['base_only'], b_only=pr['tuned_only'], mcnemar_p=pr['mcnemar_p'], verdict=pr['verdict'].replace('tuned', 'B'))
-    if not out: raise ConfigError(f"{a} and {b} have no benchmark items in common: evaluate both on the same benchmark (same eval.seed and n draw the same items)")
-    return dict(a=dict(run=str(a), model=ra.get('model'), side=sa), b=dict(run=str(b), model=rb.get('model'), side=sb), method=how(ra), benchmarks=out)
+        out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=x['accuracy'], b=y['accuracy'],
+                         delta=pr['delta'], delta_ci95=pr['delta_ci95'], a_only=pr['base_only'],
+                         b_only=pr['tuned_only'], mcnemar_p=pr['mcnemar_p'],
+                         verdict=pr['verdict'].replace('tuned', 'B'))
+    if not out:
+        raise ConfigError(f"{a} and {b} have no benchmark items in common: "
+                          "evaluate both on the same benchmark (same eval.seed and n draw the same items)")
+    return dict(a=dict(run=str(a), model=ra.get('model'), side=sa), b=dict(run=str(b), model=rb.get('model'), side=sb),
+                method=how(ra), benchmarks=out)
 
 # %% ../nbs/10_report.ipynb #k003
 def format_comparison(c:dict)->str: # from compare_runs
     "Text table of `compare_runs`: one line per benchmark."
-    L = [f"A: {c['a']['run']} ({c['a']['model']}, {c['a']['side']})", f"B: {c['b']['run']} ({c['b']['model']}, {c['b']['side']})", '',
+    L = [f"A: {c['a']['run']} ({c['a']['model']}, {c['a']['side']})",
+         f"B: {c['b']['run']} ({c['b']['model']}, {c['b']['side']})", '',
          f"{'benchmark':<14}{'items':>12}  {'A':>6}  {'B':>6}  {'B − A [95% CI]':<24}{'McNemar p':>10}  verdict"]
     for k, x in c['benchmarks'].items():
         common = f"{x['n']}" + (f" of {max(x['n_a'], x['n_b'])}" if x['n'] < max(x['n_a'], x['n_b']) else '')
         ci = f"{100*x['delta']:+.1f} [{100*x['delta_ci95'][0]:+.1f}, {100*x['delta_ci95'][1]:+.1f}]"
-        L.append(f"{k:<14}{common:>12}  {_pct(x['a']):>6}  {_pct(x['b']):>6}  {ci:<24}{x['mcnemar_p']:>10.3g}  {x['verdict']}")
+        L.append(f"{k:<14}{common:>12}  {_pct(x['a']):>6}  {_pct(x['b']):>6}  "
+                 f"{ci:<24}{x['mcnemar_p']:>10.3g}  {x['verdict']}")
     return '\n'.join(L)

@@ -21,7 +21,7 @@ __all__ = ['TRACKERS', 'memory_pressure', 'MetricsLogger', 'read_metrics', 'run_
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
-    "`n` (a count, int or tensor) summed over the processes of a multi-process run (every process must call this); `n` itself when alone."
+    "`n` (int or tensor) summed over the processes of a multi-process run (each must call this); `n` itself when alone."
     import torch
     import torch.distributed as dist
     if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return int(n)
@@ -56,7 +56,8 @@ class MetricsLogger(TrainerCallback):
         elif ids is not None: self._dev = self._dev + ids.numel()
     def on_train_begin(self, args, state, control, model=None, **kw):
         done = [r['tokens'] for r in read_metrics(self.path) if 'tokens' in r]
-        self._t, self._tok, self._dev, self._base = time.perf_counter(), 0, 0, (done[-1] if done else 0)  # resumed: count on
+        # resumed: count on
+        self._t, self._tok, self._dev, self._base = time.perf_counter(), 0, 0, (done[-1] if done else 0)
         if model is not None and self._hook is None:
             self._hook = model.register_forward_pre_hook(self._count, with_kwargs=True)
     def on_train_end(self, args, state, control, **kw):
@@ -109,7 +110,7 @@ def _line_step(line:str)->float:
 # %% ../nbs/07_train.ipynb #c006p
 def truncate_metrics(path, # metrics.jsonl
                      step:int): # keep the lines of this step and before (0: none)
-    "Cut a metrics file back to `step`, as a resume from that step's checkpoint needs (atomically; nothing when absent)."
+    "Cut a metrics file back to `step`, as a resume from that step's checkpoint needs (atomic; nothing when absent)."
     p = Path(path)
     if not p.exists(): return
     keep = [l for l in p.read_text().splitlines(keepends=True) if _line_step(l) <= step]
@@ -124,8 +125,9 @@ def _finite_trainable(model)->bool:
 
 # %% ../nbs/07_train.ipynb #g002
 class TrainingGuard(TrainerCallback):
-    "Stop training, without saving that step, once the trainable (LoRA) weights are no longer finite: checked at each non-finite logged loss and before each checkpoint."
-    def __init__(self): self.bad, self.skipped = None, [] # what stopped it ({step, what}); steps whose loss was not finite but whose weights were
+    "Stop training (step unsaved) once LoRA weights are not finite: checked at non-finite losses and before saving."
+    # bad: what stopped it ({step, what}); skipped: steps whose loss was not finite but whose weights were
+    def __init__(self): self.bad, self.skipped = None, []
     def _stop(self, state, control, what:str):
         if self.bad is None: self.bad = dict(step=state.global_step, what=what)
         control.should_training_stop, control.should_save = True, False
@@ -134,7 +136,8 @@ class TrainingGuard(TrainerCallback):
         loss = (logs or {}).get('loss')
         if not isinstance(loss, (int, float)) or math.isfinite(loss): return
         if model is None or not _finite_trainable(model):
-            return self._stop(state, control, f'the training loss became {loss} and the LoRA weights are no longer finite')
+            return self._stop(state, control,
+                              f'the training loss became {loss} and the LoRA weights are no longer finite')
         self.skipped.append(state.global_step)  # float16: the loss scaler skipped this update, the weights are intact
         if getattr(state, 'is_world_process_zero', True):
             say(f'step {state.global_step}: the training loss was {loss} but the LoRA weights are finite (float16 '
@@ -177,7 +180,7 @@ class MemoryAlert(TrainerCallback):
 
 # %% ../nbs/07_train.ipynb #l001
 def metrics_figure(records:list): # from read_metrics
-    "Matplotlib figure of a run's metrics: training and validation loss, and training tokens/s and memory, against step."
+    "Matplotlib figure of a run's metrics: training and validation loss, training tokens/s and memory, against step."
     from matplotlib.figure import Figure
     fig = Figure(figsize=(9, 3.3)); a, b = fig.subplots(1, 2)
     tr = [(r['step'], r['loss']) for r in records if 'loss' in r]
@@ -188,15 +191,18 @@ def metrics_figure(records:list): # from read_metrics
     for r in records:  # memory alerts and out-of-memory batch changes, where they happened
         if r.get('event') == 'alert': a.axvline(r['step'], c='tab:red', ls=':', label=f"memory alert ({r['memory']})")
         if r.get('event') == 'out_of_memory':
-            a.axvline(r['step'], c='tab:orange', ls='--', label=f"out of memory: batch {r['batch_size'][0]} → {r['batch_size'][1]}")
+            a.axvline(r['step'], c='tab:orange', ls='--',
+                      label=f"out of memory: batch {r['batch_size'][0]} → {r['batch_size'][1]}")
     if a.get_lines(): a.legend()
     tps = [(r['step'], r['tokens_per_s']) for r in records if r.get('tokens_per_s')]
     if tps: b.plot(*zip(*tps), marker='.', c='tab:green')
-    b.set_xlabel('step'); b.set_ylabel('training tokens/s', color='tab:green'); b.set_title('Speed and memory'); b.grid(alpha=.3)
+    b.set_xlabel('step'); b.set_ylabel('training tokens/s', color='tab:green'); b.set_title('Speed and memory')
+    b.grid(alpha=.3)
     key = 'gpu_peak_gib' if any('gpu_peak_gib' in r for r in records) else 'rss_gib'
     mem = [(r['step'], r[key]) for r in records if key in r and 'loss' in r]
     if mem:
-        m = b.twinx(); m.plot(*zip(*mem), c='tab:purple', ls='--'); m.set_ylabel(('GPU peak' if key == 'gpu_peak_gib' else 'process') + ' GiB', color='tab:purple')
+        m = b.twinx(); m.plot(*zip(*mem), c='tab:purple', ls='--')
+        m.set_ylabel(('GPU peak' if key == 'gpu_peak_gib' else 'process') + ' GiB', color='tab:purple')
     fig.tight_layout()
     return fig
 
@@ -217,7 +223,7 @@ def in_notebook()->bool:
 
 # %% ../nbs/07_train.ipynb #l005
 class LivePlot(TrainerCallback):
-    "In a notebook: one output redrawn with `metrics_figure` of `metrics.jsonl` at most every `every` seconds, and when training ends."
+    "In a notebook: one output redrawn with `metrics_figure` at most every `every` seconds, and when training ends."
     def __init__(self, path, # metrics.jsonl (MetricsLogger writes it; put this callback after it)
                  every:float=2.0, # seconds between redraws
                  show=None): # callable(png bytes) (default: one IPython display that is updated)
@@ -264,7 +270,8 @@ def sft_config(cfg:TrainConfig, # train section
         padding_free=padding_free, logging_nan_inf_filter=False,
         report_to=[t for t in cfg.report_to if t != 'tensorboard'] or 'none',  # TensorBoard: a callback of make_trainer
         dataloader_num_workers=0, dataset_num_proc=None, disable_tqdm=False,
-        ddp_find_unused_parameters=False, gradient_checkpointing_kwargs={'use_reentrant': False})  # DDP: every LoRA weight gets a gradient each step
+        # DDP: every LoRA weight gets a gradient each step
+        ddp_find_unused_parameters=False, gradient_checkpointing_kwargs={'use_reentrant': False})
 
 # %% ../nbs/07_train.ipynb #c009c
 TRACKERS = {'tensorboard': 'tensorboard', 'wandb': 'wandb', 'mlflow': 'mlflow'}  # train.report_to name -> its package
@@ -414,10 +421,13 @@ def _diverged(args, # the Trainer's arguments
               bad:dict, # TrainingGuard.bad
               ckpt:str|None)->str: # last_checkpoint after the stop
     "The message of a run TrainingGuard stopped: where, what was kept, what to change."
-    fp16 = ' On float16 (a T4 or older GPU) values overflow sooner: a lower learning rate usually helps; so can model.dtype = float32.' if args.fp16 else ''
-    kept = f'the last checkpoint, {Path(ckpt).name}, is from before it' if ckpt else 'no checkpoint had been saved before it'
+    fp16 = (' On float16 (a T4 or older GPU) values overflow sooner: a lower learning rate usually helps; '
+            'so can model.dtype = float32.' if args.fp16 else '')
+    kept = (f'the last checkpoint, {Path(ckpt).name}, is from before it' if ckpt
+            else 'no checkpoint had been saved before it')
     return (f"training stopped at step {bad['step']}: {bad['what']}. Nothing from that step was saved; {kept}. "
-            f"Lower train.lr (now {args.learning_rate:g}), check the data (medtune data check CONFIG), and start a new run (another --out).{fp16}")
+            f"Lower train.lr (now {args.learning_rate:g}), check the data (medtune data check CONFIG), "
+            f"and start a new run (another --out).{fp16}")
 
 # %% ../nbs/07_train.ipynb #c013
 def _ckpt_step(ckpt:str|None)->int:
@@ -454,7 +464,7 @@ def _ckpt_mib(run_dir)->str:
 
 # %% ../nbs/07_train.ipynb #o001
 def smaller_batch(b:int)->int:
-    "The next per-device batch to try after running out of memory: half, or the largest divisor below `b` (same examples per step)."
+    "Next per-device batch after out of memory: half, or the largest divisor below `b` (same examples per step)."
     return max(d for d in range(1, b) if b % d == 0) if b > 1 else 1
 
 # %% ../nbs/07_train.ipynb #o003
@@ -479,10 +489,12 @@ def _log_pending(trainer, step:int):
 def _oom_message(trainer, run_dir:Path)->str:
     "The error of a step that ran out of memory at a batch that cannot (or may no more) be made smaller."
     a = trainer.args
-    why = 'nothing smaller to try' if a.per_device_train_batch_size == 1 else 'and it already ran out of memory at larger ones'
+    why = ('nothing smaller to try' if a.per_device_train_batch_size == 1
+           else 'and it already ran out of memory at larger ones')
     return (f"out of memory at step {trainer.state.global_step + 1} with a per-device batch of "
             f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {_kept(run_dir)} after changing the "
-            f"config: lower train.max_length, turn on train.gradient_checkpointing, use a lower lora.r, or a smaller model")
+            f"config: lower train.max_length, turn on train.gradient_checkpointing, use a lower lora.r, "
+            f"or a smaller model")
 
 # %% ../nbs/07_train.ipynb #o006
 def _recover_oom(trainer, run_dir:Path)->tuple:
@@ -509,7 +521,8 @@ def _recover_oom(trainer, run_dir:Path)->tuple:
                        f"{a.gradient_accumulation_steps}: {b * acc} examples per step as before)")
     say(change['text'], logging.WARNING)
     log = next((c for c in trainer.callback_handler.callbacks if isinstance(c, MetricsLogger)), None)
-    if log is not None: log.write(dict(step=at, event='out_of_memory', batch_size=[b, nb], grad_accum=change['grad_accum']))
+    if log is not None:
+        log.write(dict(step=at, event='out_of_memory', batch_size=[b, nb], grad_accum=change['grad_accum']))
     return ckpt, change
 
 # %% ../nbs/07_train.ipynb #o007
@@ -546,10 +559,13 @@ def train(trainer, # from make_trainer
     bad = getattr(getattr(trainer, 'medtune_guard', None), 'bad', None)
     if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(run_dir)))
     asked = [c.step for c in trainer.callback_handler.callbacks if isinstance(c, StopOnRequest) and c.step is not None]
-    if asked and asked[0] < trainer.state.max_steps: raise Stopped(f"stopped at step {asked[0]} as asked; {_kept(run_dir)}")
+    if asked and asked[0] < trainer.state.max_steps:
+        raise Stopped(f"stopped at step {asked[0]} as asked; {_kept(run_dir)}")
     recs = read_metrics(run_dir/'metrics.jsonl') if trainer.is_world_process_zero() else []
     loss = run_loss(recs)
-    peak = {k: max(r[k] for r in recs if k in r) for k in ('rss_gib', 'gpu_peak_gib', 'gpu_reserved_gib') if any(k in r for r in recs)}
+    peak = {k: max(r[k] for r in recs if k in r) for k in ('rss_gib', 'gpu_peak_gib', 'gpu_reserved_gib')
+            if any(k in r for r in recs)}
     return {**out.metrics, 'global_step': out.global_step, 'train_loss': out.training_loss if loss is None else loss,
             'resumed_from': first, 'batch_changes': changes, 'memory_peak': peak, 'selected': _selected(trainer),
-            'batch_size': trainer.args.per_device_train_batch_size, 'grad_accum': trainer.args.gradient_accumulation_steps}
+            'batch_size': trainer.args.per_device_train_batch_size,
+            'grad_accum': trainer.args.gradient_accumulation_steps}
