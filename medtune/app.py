@@ -1,4 +1,4 @@
-"""One notebook panel for the whole job: settings with a live memory plan, training with a live plot that Stop and Resume control, the report, your own questions, export and push — ipywidgets over the same functions the command line uses.
+"""One notebook panel for the whole job: settings with a live memory plan, Train/Stop/Resume, report, ask, export.
 
 Docs: https://medtune.github.io/medtune/app.html.md"""
 

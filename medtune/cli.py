@@ -1,4 +1,4 @@
-"""`medtune demo | train | eval | compare | ask | export | push | info | data check | plan`: the command line over `medtune.workflow`.
+"""`medtune demo | train | eval | compare | ask | export | push | info | data check | plan` over `medtune.workflow`.
 
 Docs: https://medtune.github.io/medtune/cli.html.md"""
 

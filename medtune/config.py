@@ -1,4 +1,4 @@
-"""One typed config for a whole run: model, LoRA, data, training, evaluation and output; presets, YAML files and environment overrides.
+"""One typed config for a whole run: model, LoRA, data, training, evaluation, output; presets, YAML, env overrides.
 
 Docs: https://medtune.github.io/medtune/config.html.md"""
 

@@ -1,4 +1,4 @@
-"""Merge a trained adapter into its base model (a plain transformers folder) and write GGUF files for llama.cpp, Ollama and LM Studio, tensor by tensor so that a merge fits the RAM of a Colab VM whatever the model's size; every export is a folder with a model card and a manifest, published whole or not at all.
+"""A merged transformers folder or a GGUF file, written tensor by tensor in bounded RAM, with a card and a manifest.
 
 Docs: https://medtune.github.io/medtune/export.html.md"""
 

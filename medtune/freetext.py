@@ -1,4 +1,4 @@
-"""Free-text answers, base vs tuned: ROUGE-L, token F1 and answer length on held-out question/answer pairs, side-by-side samples, and a refusal probe of unsafe medical requests (with safe controls for over-refusal).
+"""Free-text answers, base vs tuned: ROUGE-L, token F1 and length on held-out pairs, and a refusal probe.
 
 Docs: https://medtune.github.io/medtune/freetext.html.md"""
 

@@ -1,4 +1,4 @@
-"""Push a saved adapter, or its merged / GGUF export, to a Hugging Face model repo: the folder is verified against its manifest first, gets a model card naming the repo (evaluation against the base included), and goes up in one commit.
+"""Push an adapter or its merged / GGUF export to a Hugging Face repo: verified, with a model card, in one commit.
 
 Docs: https://medtune.github.io/medtune/hub.html.md"""
 

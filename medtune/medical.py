@@ -1,4 +1,4 @@
-"""What medtune checks in training data before it trains: a PHI scan for the HIPAA Safe Harbor identifiers that patterns can find, clinical abbreviations and units, and contamination of training data with evaluation items (13-gram overlap).
+"""Checks on training data before it trains: a PHI scan, clinical abbreviations and units, benchmark contamination.
 
 Docs: https://medtune.github.io/medtune/medical.html.md"""
 

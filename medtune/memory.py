@@ -1,4 +1,4 @@
-"""How much memory the process and the GPU use right now, and the peak since the last reset; freeing memory between stages; predicting a QLoRA run's peak GPU memory from the model's shape, and planning a batch size and length that fit.
+"""Memory now and at its peak, freed between stages; a QLoRA run's peak GPU memory predicted, a batch that fits.
 
 Docs: https://medtune.github.io/medtune/memory.html.md"""
 

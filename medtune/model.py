@@ -1,4 +1,4 @@
-"""Resolve a model reference (local folder → Hugging Face hub → the embedded SmolLM2 default), load it in 4-bit or 16/32-bit, attach a LoRA adapter.
+"""Resolve a model (local folder, hub, embedded SmolLM2), load it in 4-bit or 16/32-bit, attach a LoRA adapter.
 
 Docs: https://medtune.github.io/medtune/model.html.md"""
 

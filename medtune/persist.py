@@ -1,4 +1,4 @@
-"""Save the adapter as safetensors with a manifest (sha256 of every file) and metadata; verify the manifest whenever it is loaded.
+"""Save the adapter as safetensors with metadata and a manifest (sha256 of every file), verified at every load.
 
 Docs: https://medtune.github.io/medtune/persist.html.md"""
 

@@ -1,4 +1,4 @@
-"""`report.json` (a fixed schema), `report.md` for people, and PNG plots (training loss, accuracy with confidence intervals).
+"""`report.json` (a fixed schema), `report.md` for people, and PNG plots (loss, accuracy with intervals).
 
 Docs: https://medtune.github.io/medtune/report.html.md"""
 

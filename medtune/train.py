@@ -1,4 +1,4 @@
-"""Supervised fine-tuning with TRL's `SFTTrainer`: loss on the answer tokens only, seeded, precision chosen for the device, a progress bar (and a live plot in notebooks), one JSON line per logging step in `metrics.jsonl`, and a stop with a clear error when the loss becomes NaN.
+"""Fine-tuning with TRL's `SFTTrainer`: answer-token loss, seeded, `metrics.jsonl`, live progress, clear stops.
 
 Docs: https://medtune.github.io/medtune/train.html.md"""
 

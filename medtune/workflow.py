@@ -1,4 +1,4 @@
-"""The whole job in order over one run directory: check everything cheap first, then load, train, save, evaluate, report — with a state file, and nothing half-written left behind.
+"""The whole job over one run folder: cheap checks first, then train, save, evaluate, report; nothing half-written.
 
 Docs: https://medtune.github.io/medtune/workflow.html.md"""
 
