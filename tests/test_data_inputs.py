@@ -1,7 +1,7 @@
 """Bad data inputs: each gives one clear error naming the file and line (or the field), and leaves no output behind.
 
-Every case runs in-process through the three entry points of `medtune.examples`: `load_examples` (what a training run reads),
-`write_examples` (streams prepared data to a file: the output folder must stay empty) and `data_report` (what
+Every case runs in-process through the three entry points of `medtune.examples`: `load_examples` (what a training run
+reads), `write_examples` (streams prepared data to a file: the output folder must stay empty) and `data_report` (what
 `medtune data check` prints: it lists a bad record among the problems, or stops on a bad file). One test runs the
 `medtune data check` command itself. The list is documented in nbs/04_data.ipynb, section "Bad inputs".
 """
