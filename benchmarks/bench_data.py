@@ -7,7 +7,7 @@ A file of mixed rows (one third each Alpaca instruction/output, question/answer,
 repeats) is generated with a fixed seed in a temporary folder. Then, each in its own fresh process (so peak RSS is that
 path's alone), one after the other:
 
-- **report**: `medtune.data.data_report(file, tokenizer)` — what `medtune data check` runs: stream the file in chunks,
+- **report**: `medtune.examples.data_report(file, tokenizer)` — what `medtune data check` runs: stream the file in chunks,
   validate and convert every record, apply the chat template, tokenize each chunk in one batched call of the fast
   tokenizer, count formats, duplicates, answer balance and token lengths;
 - **tokenize**: `stream_examples` + `tokenize_examples` (input_ids and completion starts, as for training preparation);
@@ -52,12 +52,12 @@ def _tok():
     return load_tokenizer(resolve_model('embedded:smollm2-135m-instruct').path)
 
 def work_report(path, tok, chunk):
-    from medtune.data import data_report
+    from medtune.examples import data_report
     r = data_report([str(path)], tok, 2048, chunk_size=chunk)[str(path)]
     return dict(rows=r['kept'], dropped=r['dropped'], formats=r['formats'], duplicates_exact=r['duplicates_exact'], tokens=r['tokens'])
 
 def work_tokenize(path, tok, chunk):
-    from medtune.data import stream_examples, tokenize_examples
+    from medtune.examples import stream_examples, tokenize_examples
     n = ntok = 0
     for exs in stream_examples([str(path)], chunk_size=chunk):
         t = tokenize_examples(tok, exs, max_length=2048, completion_start=True)
@@ -66,7 +66,7 @@ def work_tokenize(path, tok, chunk):
 
 def work_baseline(path, tok, chunk):
     import datasets
-    from medtune.data import mcq_prompt
+    from medtune.formats import mcq_prompt
     datasets.disable_progress_bars()
     ds = datasets.load_dataset('json', data_files=str(path), split='train', cache_dir=str(Path(path).parent/'hf_cache'))
     def fn(b):

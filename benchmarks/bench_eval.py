@@ -91,14 +91,14 @@ def write_tasks(name:str, items:list, pool:list)->list:
 
 def write_letter_task(name:str, items:list)->list:
     "Write the lm-eval data file of the letter task: medtune's prompt, the option letters, the gold index; returns [(task, item indices)]."
-    from medtune.data import mcq_prompt
+    from medtune.formats import mcq_prompt
     write_jsonl(DATA/f'letter_{name}_test.jsonl', [dict(prompt=mcq_prompt(it['question'], it['options'], it.get('context')), choices=list(it['options']),
                                                        gold=list(it['options']).index(it['answer'])) for it in items])
     return [(f'medtune_letter_{name}', list(range(len(items))))]
 
 def write_generate_task(name:str, items:list)->list:
     "Write the lm-eval data file of the generate task: medtune's prompt, the options (for the extraction), the gold letter."
-    from medtune.data import mcq_prompt
+    from medtune.formats import mcq_prompt
     write_jsonl(DATA/f'generate_{name}_test.jsonl', [dict(prompt=mcq_prompt(it['question'], it['options'], it.get('context')), letters=list(it['options']),
                                                          texts=list(it['options'].values()), answer=it['answer']) for it in items])
     return [(f'medtune_generate_{name}', list(range(len(items))))]

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from medtune.config import make_config
 from medtune.medical import prepare_data
-from medtune.data import split_examples
+from medtune.examples import split_examples
 from medtune.model import add_lora, load_model, resolve_model
 from medtune.train import make_trainer, read_metrics, train
 

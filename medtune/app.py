@@ -309,7 +309,7 @@ def data_check_text(paths:list, # data sources
                     max_length:int|None=None, # train.max_length to check lengths against
                     benchmarks:list|None=None)->str: # contamination check against these (default: every shipped one)
     "`medtune data check` as text: bad records with file:line, duplicates, balance, token lengths; PHI counts; contamination."
-    from medtune.data import data_report, format_data_report
+    from medtune.examples import data_report, format_data_report
     from medtune.medical import check_sources, format_checks
     tok, note = None, ''
     try:

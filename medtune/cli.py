@@ -133,7 +133,7 @@ def _plan(a)->int:
 # %% ../nbs/12_cli.ipynb #c008
 def _data_check(a)->int:
     "`medtune data check`: print the validation report; exit 1 when any record has an error."
-    from medtune.data import data_report, format_data_report
+    from medtune.examples import data_report, format_data_report
     tok = None
     if not a.no_tokens:
         from medtune.model import resolve_model, load_tokenizer

@@ -1,4 +1,4 @@
-"""Read local files (JSONL, JSON, CSV, Parquet), hub datasets or the shipped samples; recognise each record's format (MIMIC-style clinical notes included); turn it into chat examples with metadata and varied phrasings; stream large files in chunks; split deduplicated, group-aware and stratified.
+"""Read local files (JSONL, JSON, CSV, Parquet), hub datasets or the shipped samples, record by record, lazily.
 
 Docs: https://medtune.github.io/medtune/data.html.md"""
 
@@ -6,23 +6,14 @@ Docs: https://medtune.github.io/medtune/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #c002
 from __future__ import annotations
-import csv, errno, gzip, hashlib, importlib.util, json, os, random, re, zlib
-from array import array
-from collections import Counter
-from itertools import islice
+import csv, errno, gzip, importlib.util, json, os, re, zlib
 from pathlib import Path
-from .core import DataError, brief, say, sha256_json
+from typing import Callable
+from .core import DataError, brief
 
 # %% auto #0
-__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FORMAT_FIELDS', 'TASKS', 'FILE_SUFFIXES', 'MAX_LINE_BYTES',
-           'NOTE_COLUMNS', 'LETTERS', 'PUBMEDQA_OPTIONS', 'MCQ_TEMPLATE', 'PHRASINGS', 'DEID_TYPES', 'NOTE_TASKS',
-           'sample_path', 'detect_format', 'DuplicateKeyError', 'read_records', 'pubmedqa_record', 'mcq_prompt',
-           'hub_record', 'phrasing_index', 'phrase', 'mcq_text', 'mcq_item', 'deid_placeholders', 'note_section',
-           'SkipRecord', 'note_item', 'to_example', 'hub_ref', 'hub_rows', 'source_rows', 'Problems', 'iter_examples',
-           'read_source', 'load_examples', 'mix_entry', 'mix_sources', 'format_mix', 'stream_examples',
-           'tokenize_examples', 'token_lengths', 'multi_turn', 'chat_tokens', 'tokenize_chats', 'write_examples',
-           'shuffle_options', 'shuffle_examples', 'quantile', 'data_report', 'format_data_report', 'dedupe_examples',
-           'group_ids', 'split_examples', 'split_summary', 'data_fingerprint']
+__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'MAX_LINE_BYTES', 'sample_path', 'DuplicateKeyError',
+           'read_records', 'hub_ref', 'hub_rows', 'source_rows', 'source_split', 'Problems']
 
 # %% ../nbs/04_data.ipynb #c005
 SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
@@ -38,43 +29,9 @@ def sample_path(name:str, # sample name, e.g. 'medquad'
     if name not in table: raise DataError(f"unknown {split} sample {name!r}; shipped {split} samples: {', '.join(table)}")
     return SAMPLES_DIR/table[name]
 
-# %% ../nbs/04_data.ipynb #c020
-def detect_format(row:dict)->str|None:
-    "Name of the record format of `row`, or None when no known format fits."
-    if 'TEXT' in row and 'CATEGORY' in row: return 'note'
-    if 'QUESTION' in row and 'CONTEXTS' in row and 'final_decision' in row: return 'pubmedqa_raw'
-    if 'question' in row and isinstance(row.get('context'), dict) and 'final_decision' in row: return 'pubmedqa_hub'
-    if 'question' in row and 'opa' in row and 'cop' in row: return 'medmcqa_hub'
-    if 'question' in row and isinstance(row.get('choices'), list) and isinstance(row.get('answer'), int): return 'mmlu_hub'
-    if 'messages' in row: return 'messages'
-    if 'prompt' in row and 'completion' in row: return 'prompt_completion'
-    if 'conversations' in row: return 'sharegpt'
-    if 'instruction' in row and 'output' in row: return 'alpaca'
-    if 'question' in row and 'options' in row: return 'mcq'
-    if 'question' in row and 'context' in row and str(row.get('answer', '')).strip().lower() in ('yes', 'no', 'maybe'): return 'pubmedqa'
-    if 'question' in row and 'answer' in row: return 'qa'
-    return None
-
-# %% ../nbs/04_data.ipynb #c020b
-FORMAT_FIELDS = {'note': ('TEXT', 'CATEGORY'), 'pubmedqa_raw': ('QUESTION', 'CONTEXTS'), 'messages': ('messages',), 'prompt_completion': ('prompt', 'completion'),
-                 'sharegpt': ('conversations',), 'alpaca': ('instruction', 'output'), 'question': ('question', 'answer'), 'mcq': ('question', 'options')}
-
-# %% ../nbs/04_data.ipynb #c020c
-def _two_formats(row:dict, where:str)->str|None:
-    "The message for a record that carries the complete fields of two different formats, else None."
-    hit = [(f, k) for f, k in FORMAT_FIELDS.items() if all(x in row for x in k)]
-    hit = [(f, k) for f, k in hit if not (f == 'question' and any(g == 'mcq' for g, _ in hit))]  # question/options/answer is one format
-    if len(hit) < 2: return None
-    return f"{where}: the record has the fields of two formats ({'; '.join(f'{f}: ' + ', '.join(k) for f, k in hit[:2])}); keep one format per record"
-
-# %% ../nbs/04_data.ipynb #c020a
-TASKS = {'messages': 'chat', 'sharegpt': 'chat', 'prompt_completion': 'chat', 'alpaca': 'instruction', 'mcq': 'mcq',
-         'pubmedqa': 'pubmedqa', 'pubmedqa_raw': 'pubmedqa',
-         'pubmedqa_hub': 'pubmedqa', 'medmcqa_hub': 'mcq', 'mmlu_hub': 'mcq', 'qa': 'qa', 'note': 'note-summary'} # notes: note-summary or note-impression by CATEGORY
-
 # %% ../nbs/04_data.ipynb #c009
 FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet', '.gz')
-MAX_LINE_BYTES = 32 << 20 # a JSONL line or CSV line longer than this is an error: is the file really one record per line?
+MAX_LINE_BYTES = 32 << 20 # a JSONL or CSV line longer than this is an error: is the file really one record per line?
 
 # %% ../nbs/04_data.ipynb #c010
 def _open(path:Path):
@@ -85,12 +42,13 @@ def _open(path:Path):
 def _check_bom(raw:bytes, where:str)->bytes:
     "The first line of a file without a UTF-8 byte-order mark; a DataError for UTF-16/32 text."
     if raw.startswith((b'\xff\xfe', b'\xfe\xff', b'\x00\x00\xfe\xff')):
-        raise DataError(f"{where}: UTF-16/32 text (byte-order mark {raw[:2].hex(' ').upper()}); re-save the file as UTF-8")
+        raise DataError(f"{where}: UTF-16/32 text (byte-order mark {raw[:2].hex(' ').upper()}); "
+                        "re-save the file as UTF-8")
     return raw[3:] if raw.startswith(b'\xef\xbb\xbf') else raw
 
 # %% ../nbs/04_data.ipynb #c010b
 def _lines(f, limit:int):
-    "Yield (line number, bytes) of a binary file; a line longer than `limit` bytes is skipped and yields (number, None)."
+    "Yield (line number, bytes) of a binary file; a line longer than `limit` bytes is skipped: (number, None)."
     for i, raw in enumerate(iter(lambda: f.readline(limit + 1), b''), 1):
         if len(raw) > limit:
             while raw and not raw.endswith(b'\n'): raw = f.readline(1 << 20)
@@ -141,23 +99,26 @@ def _too_deep(where:str, what:str='the record')->DataError:
 # %% ../nbs/04_data.ipynb #c011
 def _jsonl_row(raw:bytes|None, where:str):
     "One JSONL line as a dict, None for a blank line, or a DataError saying what is wrong with it."
-    if raw is None: return DataError(f'{where}: line longer than {MAX_LINE_BYTES:,} bytes; JSONL holds one record per line '
-                                     '(a file holding one big JSON array should be named .json)')
+    if raw is None: return DataError(f'{where}: line longer than {MAX_LINE_BYTES:,} bytes; JSONL holds one record '
+                                     'per line (a file holding one big JSON array should be named .json)')
     try: line = raw.decode('utf-8')
-    except UnicodeDecodeError as e: return DataError(f'{where}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8')
+    except UnicodeDecodeError as e:
+        return DataError(f'{where}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8')
     if not line.strip(): return None
     if '\x00' in line: return _nul_bytes(where)
     try: row = _JSON.decode(line)
     except RecursionError: return _too_deep(where)
     except DuplicateKeyError as e: return DataError(f'{where}: key {e} appears twice in one record; keep one')
     except json.JSONDecodeError as e:
-        hint = '; a JSON array belongs in a .json file' if line.lstrip().startswith('[') and where.endswith(':1') else ''
+        array = line.lstrip().startswith('[') and where.endswith(':1')
+        hint = '; a JSON array belongs in a .json file' if array else ''
         return DataError(f'{where}: {_json_problem(e)}{hint}')
-    return row if isinstance(row, dict) else DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
+    if isinstance(row, dict): return row
+    return DataError(f'{where}: expected a JSON object per line, got {type(row).__name__}')
 
 # %% ../nbs/04_data.ipynb #c011a
 def _read_jsonl(path:Path):
-    "Yield (where, row) for each non-blank line of a JSONL file, reading line by line; a bad line yields (where, DataError)."
+    "Yield (where, row) for each non-blank line of a JSONL file, line by line; a bad line yields (where, DataError)."
     i = 0
     with _open(path) as f:
         try:
@@ -174,7 +135,8 @@ def _read_json(path:Path):
         with _open(path) as f: raw = f.read()
         data = _JSON.decode(_check_bom(raw, str(path)).decode('utf-8'))
     except (OSError, EOFError, zlib.error) as e: raise _read_failure(path, 1, e) from None
-    except UnicodeDecodeError as e: raise DataError(f'{path}: not UTF-8 (byte {e.start + 1} of the file); re-save the file as UTF-8') from None
+    except UnicodeDecodeError as e:
+        raise DataError(f'{path}: not UTF-8 (byte {e.start + 1} of the file); re-save the file as UTF-8') from None
     except DuplicateKeyError as e: raise DataError(f'{path}: key {e} appears twice in one record; keep one') from None
     except RecursionError: raise _too_deep(str(path), 'a record') from None
     except json.JSONDecodeError as e:
@@ -196,29 +158,19 @@ def _mmlu_row(path:Path, r:list)->dict:
 def _csv_lines(f, path:Path):
     "Decoded lines of a CSV file for csv.reader; a DataError names a line that is not UTF-8, too long or has NULs."
     for i, raw in _lines(f, MAX_LINE_BYTES):
-        if raw is None: raise DataError(f'{path}:{i}: line longer than {MAX_LINE_BYTES:,} bytes; is this really a CSV file?')
+        if raw is None:
+            raise DataError(f'{path}:{i}: line longer than {MAX_LINE_BYTES:,} bytes; is this really a CSV file?')
         if i == 1: raw = _check_bom(raw, f'{path}:1')
         if b'\x00' in raw: raise _nul_bytes(f'{path}:{i}')
         try: yield raw.decode('utf-8')
-        except UnicodeDecodeError as e: raise DataError(f'{path}:{i}: not UTF-8 (byte {e.start + 1} of the line); re-save the file as UTF-8') from None
-
-# %% ../nbs/04_data.ipynb #c013b
-NOTE_COLUMNS = ('ROW_ID', 'SUBJECT_ID', 'HADM_ID', 'CHARTDATE', 'CATEGORY', 'DESCRIPTION', 'TEXT')
-
-# %% ../nbs/04_data.ipynb #c013c
-def _check_header(head:list, where:str):
-    "A DataError when a CSV header fits no known record format (checked once, before any row)."
-    cols = [h.strip() for h in head]
-    if {'TEXT', 'CATEGORY', 'ROW_ID'} & set(cols):
-        missing = [c for c in NOTE_COLUMNS if c not in cols]
-        if missing: raise DataError(f"{where}: a NOTEEVENTS-style notes CSV needs the columns {', '.join(NOTE_COLUMNS)}; missing: {', '.join(missing)}")
-    elif detect_format(dict.fromkeys(cols, 'yes')) is None:  # 'yes' lets a question/context/answer header count as PubMedQA
-        raise DataError(f"{where}: the CSV columns {cols} fit no known record format; use question,answer / instruction,input,output / "
-                        f"question,context,answer / a headerless MMLU file / NOTEEVENTS columns ({', '.join(NOTE_COLUMNS)})")
+        except UnicodeDecodeError as e:
+            raise DataError(f'{path}:{i}: not UTF-8 (byte {e.start + 1} of the line); '
+                            're-save the file as UTF-8') from None
 
 # %% ../nbs/04_data.ipynb #c014
-def _read_csv(path:Path):
-    "Yield (where, row) for each row of a CSV file with a header (checked against the known formats), or of a headerless MMLU file (question, A-D, letter)."
+def _read_csv(path:Path,
+              check_header:Callable|None=None): # called with (header, 'file:1') before any row; raises if it is bad
+    "Yield (where, row) for each row of a CSV file with a header, or of a headerless MMLU file (question, A-D, letter)."
     csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     with open(path, 'rb') as f:
         rd = csv.reader(_csv_lines(f, path))
@@ -227,13 +179,15 @@ def _read_csv(path:Path):
             if head is None: return
             mmlu = len(head) == 6 and head[5].strip() in ('A', 'B', 'C', 'D')
             if mmlu: yield f'{path}:{rd.line_num}', _mmlu_row(path, head)
-            else: _check_header(head, f'{path}:1')
+            elif check_header: check_header(head, f'{path}:1')
             for r in rd:
                 w = f'{path}:{rd.line_num}'
-                if mmlu: yield w, (_mmlu_row(path, r) if len(r) == 6 else DataError(f'{w}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}'))
+                if mmlu: yield w, (_mmlu_row(path, r) if len(r) == 6 else
+                                   DataError(f'{w}: expected 6 columns (question, A, B, C, D, answer), got {len(r)}'))
                 elif len(r) > len(head): yield w, DataError(f'{w}: more fields than the header has columns')
                 elif r: yield w, dict(zip(head, r + [''] * (len(head) - len(r))))
-        except csv.Error as e: raise DataError(f'{path}:{rd.line_num or 1}: malformed CSV ({e}); fix or re-export the file') from None
+        except csv.Error as e:
+            raise DataError(f'{path}:{rd.line_num or 1}: malformed CSV ({e}); fix or re-export the file') from None
 
 # %% ../nbs/04_data.ipynb #c015
 def _read_parquet(path:Path):
@@ -253,9 +207,10 @@ def _read_parquet(path:Path):
 
 # %% ../nbs/04_data.ipynb #c016
 def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parquet file
-                 errors:list|None=None): # collect bad lines here as (where, message) instead of raising
+                 errors:list|None=None, # collect bad lines here as (where, message) instead of raising
+                 check_header:Callable|None=None): # vets a CSV header: (header, where), raises when bad
     "Yield (where, row) pairs from a local data file, `where` naming the file and line."
-    for where, row in _records(Path(path)):
+    for where, row in _records(Path(path), check_header):
         if isinstance(row, DataError):
             if errors is None: raise row
             errors.append((where, str(row)))
@@ -277,307 +232,18 @@ def _missing(path:Path)->DataError:
     return DataError(f'{path}: file not found')
 
 # %% ../nbs/04_data.ipynb #c017
-def _records(path:Path):
+def _records(path:Path, check_header:Callable|None=None):
     "The reader for `path`'s file type, or a DataError naming what is wrong with the file itself."
     if path.is_dir(): raise DataError(f'{path}: is a directory; pass the data files inside it (e.g. {path}/*.jsonl)')
     if not path.is_file(): raise _missing(path)
-    readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.csv': _read_csv, '.parquet': _read_parquet}
+    readers = {'.jsonl': _read_jsonl, '.json': _read_json, '.parquet': _read_parquet,
+               '.csv': lambda p: _read_csv(p, check_header)}
     sfx = [x.lower() for x in path.suffixes[-2:]]
     suffix = sfx[0] if sfx[-1:] == ['.gz'] and len(sfx) == 2 and sfx[0] in ('.jsonl', '.json') else path.suffix.lower()
-    if suffix not in readers: raise DataError(f"{path}: unsupported file type {''.join(path.suffixes) or 'without a suffix'}; use one of .jsonl, .json (optionally .gz), .csv, .parquet")
+    if suffix not in readers:
+        raise DataError(f"{path}: unsupported file type {''.join(path.suffixes) or 'without a suffix'}; "
+                        "use one of .jsonl, .json (optionally .gz), .csv, .parquet")
     return readers[suffix](path)
-
-# %% ../nbs/04_data.ipynb #c022
-def pubmedqa_record(row:dict)->dict:
-    "The original PubMedQA release's record (`ori_pqal.json`: QUESTION, CONTEXTS, final_decision) in medtune's PubMedQA form."
-    ctx = row['CONTEXTS']
-    return dict(id=row.get('id'), source='pubmedqa', question=row['QUESTION'], answer=row['final_decision'],
-                context='\n'.join(ctx) if isinstance(ctx, list) else ctx, long_answer=row.get('LONG_ANSWER'))
-
-# %% ../nbs/04_data.ipynb #c025
-LETTERS = 'ABCDEFGHIJ'
-PUBMEDQA_OPTIONS = {'A': 'yes', 'B': 'no', 'C': 'maybe'}
-MCQ_TEMPLATE = '{ctx}Question: {question}\n\n{options}\n\nAnswer with the letter of the correct option.'
-
-# %% ../nbs/04_data.ipynb #c025a
-def _mcq_fields(question:str, options:dict, context:str|None)->dict:
-    "The fields a multiple-choice template fills in: ctx (a 'Context:' block or nothing), context, question, options (one 'A. text' line each)."
-    return dict(ctx=f'Context:\n{context.strip()}\n\n' if context else '', context=(context or '').strip(), question=question.strip(),
-                options='\n'.join(f'{k}. {v}' for k, v in options.items()))
-
-# %% ../nbs/04_data.ipynb #c026
-def mcq_prompt(question:str, # the question stem
-               options:dict, # letter -> option text, in order
-               context:str|None=None)->str: # optional passage (PubMedQA abstract)
-    "The user message for a multiple-choice item: the one form evaluation uses."
-    return MCQ_TEMPLATE.format(**_mcq_fields(question, options, context))
-
-# %% ../nbs/04_data.ipynb #c023h
-def hub_record(row:dict, # a row of the hub version of MedMCQA, MMLU or PubMedQA (detect_format: medmcqa_hub, mmlu_hub, pubmedqa_hub)
-               where:str, # for errors
-               fmt:str|None=None)->dict: # detect_format(row), when the caller has it
-    "The row in medtune's multiple-choice or PubMedQA form: openlifescienceai/medmcqa (opa..opd, cop), cais/mmlu (choices, answer index), qiaojin/PubMedQA (context dict)."
-    fmt = fmt or detect_format(row)
-    if fmt == 'pubmedqa_hub':
-        ctx = row['context'].get('contexts')
-        if not isinstance(ctx, list) or not ctx: raise DataError(f"{where}: field 'context' has no 'contexts' list (PubMedQA hub record)")
-        return dict(id=row.get('pubid', row.get('id')), source='pubmedqa', question=row['question'], answer=row['final_decision'], context='\n'.join(map(str, ctx)),
-                    long_answer=row.get('long_answer'))
-    opts, ans = ([row.get(k) for k in ('opa', 'opb', 'opc', 'opd')], row['cop']) if fmt == 'medmcqa_hub' else (row['choices'], row['answer'])
-    if not isinstance(ans, int) or not 0 <= ans < len(opts):
-        raise DataError(f"{where}: answer index {ans!r} is not one of the {len(opts)} options" + (" (MedMCQA's test split has no answers: evaluate on its validation split)" if ans == -1 else ''))
-    return dict(id=row.get('id'), question=row['question'], options=dict(zip(LETTERS, opts)), answer=LETTERS[ans],
-                subject=row.get('subject_name') if fmt == 'medmcqa_hub' else row.get('subject'))
-
-# %% ../nbs/04_data.ipynb #c027b
-PHRASINGS = {
-    'qa': ['{question}',
-           'Answer the following medical question.\n\n{question}',
-           '{question}\n\nPlease give an accurate and clear answer.',
-           'A patient asks: "{question}" How would you answer?',
-           'Medical question: {question}'],
-    'mcq': [MCQ_TEMPLATE,
-            '{ctx}{question}\n\n{options}\n\nWhich option is correct? Reply with its letter only.',
-            'Choose the correct answer.\n\n{ctx}Question: {question}\n{options}\n\nAnswer with a single letter.',
-            '{ctx}Multiple-choice question: {question}\n\nOptions:\n{options}\n\nGive the letter of the best option.',
-            'Read the question and pick one option.\n\n{ctx}{question}\n\n{options}\n\nLetter of the correct option:'],
-    'pubmedqa': [MCQ_TEMPLATE,
-                 'Abstract:\n{context}\n\nBased on the abstract, answer the research question: {question}\n\n{options}\n\nAnswer with the letter of the correct option.',
-                 '{ctx}Research question: {question}\nDoes the evidence above support yes, no or maybe?\n\n{options}\n\nReply with the letter only.',
-                 'Question: {question}\n\nContext:\n{context}\n\n{options}\n\nWhich answer does the context support? Give the letter.',
-                 'Read the study summary and answer the question.\n\n{context}\n\nQ: {question}\n{options}\n\nLetter:'],
-    'note-summary': ['Summarise the hospital course of this patient from the discharge summary below.\n\n{note}',
-                     'Below is a discharge summary without its Brief Hospital Course section. Write that section.\n\n{note}',
-                     '{note}\n\nWrite a brief summary of the hospital course for this admission.',
-                     'You are the discharging physician. From the notes below, write the brief hospital course.\n\n{note}',
-                     'Discharge summary:\n{note}\n\nSummarise the hospital course.'],
-    'note-impression': ['Write the IMPRESSION section of this radiology report.\n\n{note}',
-                        '{note}\n\nSummarise the findings above as a radiology impression.',
-                        'Radiology report:\n{note}\n\nImpression:',
-                        'Give the key conclusions (the impression) of this radiology report.\n\n{note}',
-                        'As the reporting radiologist, write the impression for these findings.\n\n{note}'],
-}
-
-# %% ../nbs/04_data.ipynb #c027c
-def phrasing_index(key:str, # the record's own text (its question, or a note's ROW_ID)
-                   n:int, # phrasings to choose from (data.phrasings, at most the templates there are)
-                   seed:int=0)->int: # data.seed
-    "Which of `n` phrasings a record gets: a seeded hash of its text, the same in every run and on every machine."
-    if n <= 1: return 0
-    return int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'little') % n
-
-# %% ../nbs/04_data.ipynb #c027d
-def phrase(task:str, # a key of PHRASINGS
-           k:int, # phrasing number (phrasing_index)
-           **fields)->str: # the template's fields
-    "The user message in phrasing `k` of `task`."
-    return PHRASINGS[task][k].format(**fields)
-
-# %% ../nbs/04_data.ipynb #c027e
-def mcq_text(item:dict, # normalised multiple-choice item (mcq_item)
-             task:str='mcq', # 'mcq' or 'pubmedqa'
-             k:int=0)->str: # phrasing number; 0 is mcq_prompt's evaluation form
-    "The user message of a multiple-choice item in phrasing `k`."
-    return phrase(task, k, **_mcq_fields(item['question'], item['options'], item.get('context')))
-
-# %% ../nbs/04_data.ipynb #c028
-def _text(row, key, where, fmt):
-    "The non-empty string field `key` of `row`, or a DataError naming where."
-    v = row.get(key)
-    if v is None: raise DataError(f"{where}: field {key!r} is missing ({fmt} record)")
-    if not isinstance(v, str): raise DataError(f"{where}: field {key!r} must be text, got {type(v).__name__}")
-    if not v.strip(): raise DataError(f"{where}: field {key!r} is empty")
-    return v.strip()
-
-# %% ../nbs/04_data.ipynb #c029
-def mcq_item(row:dict, where:str)->dict:
-    "Normalise a multiple-choice or PubMedQA row to {id, question, options, answer (letter), context}."
-    fmt = detect_format(row)
-    if fmt == 'pubmedqa_raw': row = pubmedqa_record(row); fmt = detect_format(row)
-    elif fmt in ('pubmedqa_hub', 'medmcqa_hub', 'mmlu_hub'): row = hub_record(row, where, fmt); fmt = detect_format(row)
-    if fmt == 'pubmedqa':
-        ans = row['answer'].strip().lower()
-        return dict(id=row.get('id'), question=_text(row, 'question', where, 'pubmedqa'), options=dict(PUBMEDQA_OPTIONS),
-                    answer={v: k for k, v in PUBMEDQA_OPTIONS.items()}[ans], context=_text(row, 'context', where, 'pubmedqa'))
-    opts = row.get('options')
-    if isinstance(opts, list): opts = dict(zip(LETTERS, opts))
-    if not isinstance(opts, dict) or len(opts) < 2:
-        raise DataError(f"{where}: field 'options' must be a dict of letters or a list with at least 2 options")
-    opts = {str(k).strip().upper(): str(v).strip() for k, v in opts.items()}
-    ans = row.get('answer_idx', row.get('answer'))
-    if ans is None or isinstance(ans, str) and not ans.strip(): raise DataError(f"{where}: field 'answer' is missing or empty (mcq record)")
-    if not isinstance(ans, str): raise DataError(f"{where}: field 'answer' must be a letter or the text of an option, got {type(ans).__name__} {ans!r}")
-    ans = ans.strip()
-    letter = ans.upper() if ans.upper() in opts else next((k for k, v in opts.items() if v == ans), None)
-    if letter is None: raise DataError(f"{where}: answer {ans!r} is neither a letter nor the text of one of the options {list(opts)}")
-    return dict(id=row.get('id', row.get('realidx')), question=_text(row, 'question', where, 'mcq'), options=opts,
-                answer=letter, context=row.get('context'), subject=row.get('subject'))
-
-# %% ../nbs/04_data.ipynb #c030b
-DEID_TYPES = [  # (pattern on the text inside [** **], typed token): the first that matches wins
-    (r'^[\d\s/-]+$|\b(month|year|date|holiday|day)\b', 'DATE'),
-    (r'e-?mail', 'EMAIL'),
-    (r'\burl\b', 'URL'),
-    (r'^hospital', 'HOSPITAL'),
-    (r'telephone|phone|fax|pager', 'PHONE'),
-    (r'social security', 'SSN'),
-    (r'ward|location|address|street|state|country|city|university|college|company|apartment', 'LOCATION'),
-    (r'name|initial|doctor', 'NAME'),
-    (r'\bage\b', 'AGE'),
-    (r'number|identifier|serial|record|clip|unit|provider|job', 'ID'),
-]
-_DEID_TYPES = [(re.compile(p, re.I), t) for p, t in DEID_TYPES]
-_DEID = re.compile(r'\[\*\*(.*?)\*\*\]', re.S)
-
-# %% ../nbs/04_data.ipynb #c030c
-def deid_placeholders(text:str)->str:
-    "MIMIC's de-identification placeholders `[** ... **]` as typed tokens: `[**First Name8 (NamePattern2) 12**]` → `[NAME]`, `[**2151-7-16**]` → `[DATE]`."
-    def typed(m):
-        inner = m.group(1).strip()
-        return '[' + next((t for p, t in _DEID_TYPES if p.search(inner)), 'REDACTED') + ']'
-    return _DEID.sub(typed, text)
-
-# %% ../nbs/04_data.ipynb #c030e
-NOTE_TASKS = {'discharge summary': ('note-summary', 'Brief Hospital Course'), 'radiology': ('note-impression', 'IMPRESSION')}
-_SECTION_START = {'note-summary': re.compile(r'^[ \t]*brief hospital course[ \t]*:[ \t]*', re.I | re.M),
-                  'note-impression': re.compile(r'^[ \t]*IMPRESSION[ \t]*:[ \t]*', re.M)}
-_SECTION_END = {'note-summary': re.compile(r'^[ \t]*(medications on admission|discharge medications|discharge disposition|discharge diagnos[ie]s|'
-                                           r'discharge condition|condition at discharge|discharge instructions|follow-?up instructions|facility|completed by)[ \t]*:', re.I | re.M),
-                'note-impression': re.compile(r'^[ \t]*(ADDENDUM\b|[A-Z][A-Z /&]{2,40}:)', re.M)}
-
-# %% ../nbs/04_data.ipynb #c030f
-def note_section(text:str, # the note (placeholders already typed)
-                 task:str)->tuple|None: # 'note-summary' or 'note-impression'
-    "(the note without the section, the section) for the section `task` learns to write, or None when the note has no such section."
-    m = _SECTION_START[task].search(text)
-    if not m: return None
-    e = _SECTION_END[task].search(text, m.end())
-    end = e.start() if e else len(text)
-    body = '\n'.join(l.strip() for l in text[m.end():end].strip().splitlines())
-    rest = re.sub(r'\n[ \t]*\n(?:[ \t]*\n)+', '\n\n', text[:m.start()] + text[end:]).strip()
-    return (rest, body) if body and rest else None
-
-# %% ../nbs/04_data.ipynb #c030g
-class SkipRecord(Exception):
-    "A well-formed record that holds no training task (e.g. a nursing note): counted as skipped, not an error."
-
-# %% ../nbs/04_data.ipynb #c030h
-def note_item(row:dict, where:str)->dict:
-    "A NOTEEVENTS-style row as {id, patient, task, note, target}; SkipRecord for a note that holds no training task."
-    text = _text(row, 'TEXT', where, 'note')
-    ids = {k: str(row.get(k) or '').strip() for k in ('ROW_ID', 'SUBJECT_ID')}
-    for k, v in ids.items():
-        if not v: raise DataError(f"{where}: field {k!r} is empty (note record)")
-    if str(row.get('ISERROR') or '').strip() in ('1', '1.0'): raise SkipRecord('marked ISERROR = 1 in the source')
-    cat = str(row.get('CATEGORY') or '').strip()
-    task, section = NOTE_TASKS.get(cat.lower(), (None, None))
-    if task is None: raise SkipRecord(f'category {cat!r}: no training task (medtune uses discharge summaries and radiology reports)')
-    cut = note_section(deid_placeholders(text), task)
-    if cut is None: raise SkipRecord(f'{cat} without a {section} section')
-    return dict(id=ids['ROW_ID'], patient=ids['SUBJECT_ID'], task=task, note=cut[0], target=cut[1])
-
-# %% ../nbs/04_data.ipynb #c032
-def _msgs(prompt_text:str, answer:str, system:str|None):
-    "A prompt-completion example from one user turn and one assistant answer."
-    sys_ = [{'role': 'system', 'content': system}] if system else []
-    return {'prompt': sys_ + [{'role': 'user', 'content': prompt_text}], 'completion': [{'role': 'assistant', 'content': answer}]}
-
-# %% ../nbs/04_data.ipynb #c033
-_ROLES = {'human': 'user', 'user': 'user', 'gpt': 'assistant', 'assistant': 'assistant', 'system': 'system', 'model': 'assistant'}
-
-# %% ../nbs/04_data.ipynb #c034
-def _chat(turns:list, where:str, role_key:str, text_key:str, system:str|None):
-    "Prompt-completion example from a list of chat turns whose last turn is the assistant's."
-    if not isinstance(turns, list) or len(turns) < 2: raise DataError(f"{where}: a conversation needs at least a user and an assistant turn")
-    msgs = []
-    for j, t in enumerate(turns):
-        if not isinstance(t, dict) or role_key not in t or text_key not in t:
-            raise DataError(f"{where}: turn {j} must have {role_key!r} and {text_key!r}")
-        role = _ROLES.get(str(t[role_key]).lower())
-        if role is None: raise DataError(f"{where}: turn {j} has unknown role {t[role_key]!r}; use one of {sorted(set(_ROLES))}")
-        if not isinstance(t[text_key], str) or not t[text_key].strip(): raise DataError(f"{where}: turn {j} is empty")
-        msgs.append({'role': role, 'content': t[text_key].strip()})
-    if msgs[-1]['role'] != 'assistant': raise DataError(f"{where}: the last turn must be the assistant's answer")
-    if system and msgs[0]['role'] != 'system': msgs.insert(0, {'role': 'system', 'content': system})
-    return {'prompt': msgs[:-1], 'completion': msgs[-1:]}
-
-# %% ../nbs/04_data.ipynb #c034a
-def _chat_example(row:dict, fmt:str, where:str, system:str|None)->dict:
-    "Example and metadata of a chat record: messages, ShareGPT conversations, or TRL's prompt/completion."
-    task, group = 'chat', None
-    if fmt == 'prompt_completion':
-        p, c = row['prompt'], row['completion']
-        if isinstance(p, str) and isinstance(c, str): ex = _msgs(_text(row, 'prompt', where, fmt), _text(row, 'completion', where, fmt), system)
-        elif isinstance(p, list) and isinstance(c, list) and len(c) == 1: ex = _chat(p + c, where, 'role', 'content', system)
-        else: raise DataError(f"{where}: 'prompt' and 'completion' must both be text, or a list of messages and a list of one assistant message")
-        if isinstance(row.get('task'), str) and row['task'].strip(): task = row['task'].strip()
-        if isinstance(row.get('group'), list) and row['group'] and all(isinstance(g, str) for g in row['group']): group = row['group']
-    else: ex = _chat(row['messages'], where, 'role', 'content', system) if fmt == 'messages' else _chat(row['conversations'], where, 'from', 'value', system)
-    user = next((m['content'] for m in ex['prompt'] if m['role'] == 'user'), ex['prompt'][-1]['content'])
-    return {**ex, 'task': task, 'group': group or ['q:' + user]}
-
-# %% ../nbs/04_data.ipynb #c034b
-def _alpaca_example(row:dict, where:str, system:str|None)->dict:
-    "Example and metadata of an Alpaca record (instruction, optional input, output)."
-    inp = row.get('input') or ''
-    if not isinstance(inp, str): raise DataError(f"{where}: field 'input' must be text, got {type(inp).__name__}")
-    user = _text(row, 'instruction', where, 'alpaca') + (f'\n\n{inp.strip()}' if inp.strip() else '')
-    return {**_msgs(user, _text(row, 'output', where, 'alpaca'), system), 'task': 'instruction', 'group': ['q:' + user]}
-
-# %% ../nbs/04_data.ipynb #c034c
-def _qa_example(row:dict, where:str, system:str|None, phrasings:int, seed:int)->dict:
-    "Example and metadata of a question/answer record, in one of `phrasings` wordings."
-    q, a = _text(row, 'question', where, 'qa'), _text(row, 'answer', where, 'qa')
-    if 'context' in row: raise DataError(f"{where}: answer {a!r} is not yes, no or maybe (a record with question, context and answer is PubMedQA-style)")
-    if re.fullmatch(r'[A-J]', a): raise DataError(f"{where}: answer {a!r} is an option letter but the record has no 'options' (a multiple-choice record needs them)")
-    k = phrasing_index(q, min(phrasings, len(PHRASINGS['qa'])), seed)
-    focus = row.get('focus')
-    return {**_msgs(phrase('qa', k, question=q), a, system), 'task': 'qa', 'phrasing': k,
-            'group': ['q:' + q] + ([f'focus:{focus}'] if isinstance(focus, str) and focus.strip() else [])}
-
-# %% ../nbs/04_data.ipynb #c034d
-def _mcq_example(row:dict, fmt:str, where:str, system:str|None, phrasings:int, seed:int)->dict:
-    "Example and metadata of a multiple-choice or PubMedQA record, in one of `phrasings` wordings; the answer is the letter."
-    it = mcq_item(row, where)
-    task = TASKS[fmt]
-    k = phrasing_index(it['question'], min(phrasings, len(PHRASINGS[task])), seed)
-    doc = [f"doc:{it['id']}"] if task == 'pubmedqa' and it.get('id') not in (None, '') else []
-    return {**_msgs(mcq_text(it, task, k), it['answer'], system), 'mcq': it, 'task': task, 'phrasing': k, 'group': ['q:' + it['question'], *doc]}
-
-# %% ../nbs/04_data.ipynb #c034e
-def _note_example(row:dict, where:str, system:str|None, phrasings:int, seed:int)->dict:
-    "Example and metadata of a clinical note (note_item), in one of `phrasings` wordings."
-    it = note_item(row, where)
-    k = phrasing_index(it['id'], min(phrasings, len(PHRASINGS[it['task']])), seed)
-    return {**_msgs(phrase(it['task'], k, note=it['note']), it['target'], system), 'task': it['task'], 'phrasing': k,
-            'id': it['id'], 'group': [f"patient:{it['patient']}"]}
-
-# %% ../nbs/04_data.ipynb #c034f
-def _unknown_format(row:dict, where:str)->str:
-    "The message for a record no format fits, naming the field most likely missing."
-    hint = ("field 'answer' is missing (a question needs an 'answer', or 'options' and an 'answer')" if 'question' in row else
-            "field 'output' is missing (an instruction needs an 'output')" if 'instruction' in row else
-            "expected one of: messages, conversations, prompt/completion, instruction/output, question/options/answer, question/answer, NOTEEVENTS columns")
-    return f"{where}: unknown record format (fields {sorted(map(str, row))}): {hint}"
-
-# %% ../nbs/04_data.ipynb #c035
-def to_example(row:dict, # one record
-               where:str, # file:line, for errors
-               system:str|None=None, # optional system prompt
-               phrasings:int=1, # wordings to choose from per templated task (data.phrasings)
-               seed:int=0)->dict: # seed of the wording choice
-    "Prompt-completion chat example of any known record format, with its metadata: format, task, source, id, split, group, phrasing."
-    fmt = detect_format(row)
-    if fmt is None: raise DataError(_unknown_format(row, where))
-    if two := _two_formats(row, where): raise DataError(two)
-    if fmt in ('messages', 'sharegpt', 'prompt_completion'): ex = _chat_example(row, fmt, where, system)
-    elif fmt == 'alpaca': ex = _alpaca_example(row, where, system)
-    elif fmt == 'qa': ex = _qa_example(row, where, system, phrasings, seed)
-    elif fmt == 'note': ex = _note_example(row, where, system, phrasings, seed)
-    else: ex = _mcq_example(row, fmt, where, system, phrasings, seed)
-    split = row.get('split')
-    return {'id': str(row.get('id', where)), 'phrasing': 0, **ex, 'format': fmt, 'source': str(row.get('source') or ''),
-            'split': split.strip() if isinstance(split, str) and split.strip() else None}
 
 # %% ../nbs/04_data.ipynb #c037h
 def hub_ref(ref:str, # owner/name[:config][@split]
@@ -610,14 +276,15 @@ def _is_hub(ref:str)->bool:
 
 # %% ../nbs/04_data.ipynb #c039
 def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
-                errors:list|None=None): # collect bad lines here instead of raising
+                errors:list|None=None, # collect bad lines here instead of raising
+                check_header:Callable|None=None): # vets a CSV header (read_records)
     "Yield (where, row) for one data source."
-    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors)
-    return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors)
+    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors, check_header)
+    return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors, check_header)
 
 # %% ../nbs/04_data.ipynb #c040a
-def _source_split(ref:str)->str|None:
-    "The split a source's file name names (train, dev, val, valid, validation, test); a hub dataset's: the one it names, else train."
+def source_split(ref:str)->str|None:
+    "The split a source's file name names (train, dev, val, valid, validation, test); a hub dataset's, else train."
     if _is_hub(ref): return hub_ref(ref)[2]
     name = TRAIN_SAMPLES.get(ref[7:], '') if ref.startswith('sample:') else Path(ref).name
     m = re.search(r'(?:^|[_\-.])(train|dev|val|valid|validation|test)(?=[_\-.]|$)', name.lower())
@@ -631,404 +298,3 @@ class Problems(list):
         "Count a problem; keep it while fewer than `keep` are kept."
         self.n += 1
         if self.keep is None or len(self) < self.keep: super().append(x)
-
-# %% ../nbs/04_data.ipynb #c040e
-def iter_examples(ref:str, # one data source
-                  system:str|None=None, # system prompt
-                  phrasings:int=1, # data.phrasings
-                  seed:int=42, # data.seed (wording choice)
-                  problems:list|None=None, # None: the first bad record raises; a list: bad records go there as (where, message)
-                  skipped:Counter|None=None): # counts records that hold no training task, by reason
-    "Yield one source's examples lazily, in file order, each with its metadata."
-    split = _source_split(ref)
-    for where, row in source_rows(ref, problems):
-        try: e = to_example(row, where, system, phrasings, seed)
-        except SkipRecord as s:
-            if skipped is not None: skipped[str(s)] += 1
-            continue
-        except DataError as err:
-            if problems is None: raise
-            problems.append((where, str(err))); continue
-        if not e['source']: e['source'] = ref
-        if e['split'] is None: e['split'] = split
-        yield e
-
-# %% ../nbs/04_data.ipynb #c041
-def read_source(ref:str, # one data source
-                system:str|None=None, # system prompt
-                phrasings:int=1, # data.phrasings
-                seed:int=42)->tuple: # data.seed
-    "(examples, problems) of one source: every record converted, every bad one listed as (where, message), in file order."
-    problems = []
-    return list(iter_examples(ref, system, phrasings, seed, problems, Counter())), problems
-
-# %% ../nbs/04_data.ipynb #c042
-def load_examples(sources:list, # data.train
-                  max_rows:int|None=None, # per-source cap (seeded draw)
-                  system:str|None=None, # system prompt
-                  seed:int=42, # sampling and wording seed
-                  on_error:str='stop', # 'stop': the first bad record is an error; 'drop': skip bad records, say how many
-                  shuffle:bool=False, # shuffle multiple-choice options (balanced gold positions)
-                  phrasings:int=1)->list: # wordings per templated task (data.phrasings; 1 = the single form)
-    "All examples of all sources, converted and validated, with their metadata."
-    out = []
-    for ref in sources:
-        problems, skipped = Problems(keep=1), Counter()
-        exs = list(iter_examples(ref, system, phrasings, seed, problems, skipped))
-        if problems.n and on_error == 'stop':
-            more = f' (and {problems.n - 1} more bad records: `medtune data check {ref}` lists them; data.on_error: drop skips them)' if problems.n > 1 else ''
-            raise DataError(problems[0][1] + more)
-        if problems.n: say(f'dropped {problems.n} bad records of {ref} (data.on_error = drop); first: {problems[0][1]}')
-        why = '; '.join(f'{n} {r}' for r, n in skipped.most_common())
-        if skipped: say(f'skipped {sum(skipped.values())} records of {ref} that hold no training task: {why}')
-        if not exs: raise DataError(f"data source {ref!r} has no records" + (f' that hold a training task ({why})' if skipped else ''))
-        if max_rows and len(exs) > max_rows:
-            keep = sorted(random.Random(seed).sample(range(len(exs)), max_rows))
-            exs = [exs[i] for i in keep]
-        out += exs
-    return shuffle_examples(out, seed) if shuffle else out
-
-# %% ../nbs/04_data.ipynb #cmix1
-def mix_entry(x)->tuple: # a data.train entry: text, a config TrainSource, or a mapping
-    "(source, weight, rows) of a data.train entry; weight and rows are None for a plain source."
-    if isinstance(x, str): return x, None, None
-    get = x.get if isinstance(x, dict) else lambda k: getattr(x, k, None)
-    return get('source'), get('weight'), get('rows')
-
-# %% ../nbs/04_data.ipynb #cmix2
-def _quotas(shares:list, # shares adding up to 1
-            total:int)->list: # rows to share out
-    "Whole counts adding up to `total` in proportion to `shares`: floors, then one more for the largest remainders."
-    raw = [s * total for s in shares]
-    q = [int(x) for x in raw]
-    for i in sorted(range(len(raw)), key=lambda i: q[i] - raw[i])[:total - sum(q)]: q[i] += 1
-    return q
-
-# %% ../nbs/04_data.ipynb #cmix4
-def _draw(exs:list, # one source's examples
-          k:int, # rows to give
-          seed:int)->list:
-    "`k` rows of `exs`: whole passes in file order, then a seeded draw of the rest in file order; repeats carry `copy`."
-    full, rest = divmod(k, len(exs))
-    pick = sorted(random.Random(seed).sample(range(len(exs)), rest)) if rest else []
-    out = [e if p == 0 else {**e, 'copy': p} for p in range(full) for e in exs]
-    return out + [exs[i] if full == 0 else {**exs[i], 'copy': full} for i in pick]
-
-# %% ../nbs/04_data.ipynb #cmix5
-def mix_sources(sources:dict, # source -> its examples (plain sources: already cut to data.max_rows)
-                entries:list, # data.train: text, TrainSource or {source, weight} / {source, rows}
-                max_rows:int|None=None, # data.max_rows: what a weighted source adds to the pool
-                seed:int=42, # data.seed
-                max_passes:int=4)->tuple: # data.max_passes: repeats of a source at most
-    "(examples, report): plain sources whole, `rows` entries drawn to their count, weighted ones sharing a pool."
-    ents = list({s: (s, w, r) for s, w, r in map(mix_entry, entries)}.values())  # a plain source listed twice: once
-    wsum = sum(w for _, w, _ in ents if w)
-    pool = sum(min(len(sources[s]), max_rows or len(sources[s])) for s, w, _ in ents if w)
-    quota = dict(zip([s for s, w, _ in ents if w], _quotas([w / wsum for _, w, _ in ents if w], pool))) if wsum else {}
-    out, rows = [], []
-    for s, w, r in ents:
-        n = len(sources[s])
-        asked = quota[s] if w else r or n
-        got = min(asked, max_passes * n)
-        out += _draw(sources[s], got, seed)
-        rows.append(dict(source=s, weight=w, rows=r, available=n, asked=asked, drawn=got, passes=round(got / n, 2),
-                         capped=got < asked))
-    planned = sum(x['asked'] for x in rows)
-    for x in rows: x.update(asked_share=round(x['asked'] / planned, 4), share=round(x['drawn'] / len(out), 4))
-    return out, dict(seed=seed, max_passes=max_passes, max_rows=max_rows, examples=len(out), entries=rows)
-
-# %% ../nbs/04_data.ipynb #cmix6
-def _mix_asked(x:dict)->str:
-    "What a mix entry asked for, in words."
-    if x['weight']: return f"weight {x['weight']:g} ({x['asked_share']:.1%}: {x['asked']} rows)"
-    return f"rows {x['rows']}" if x['rows'] else 'every row'
-
-def format_mix(rep:dict)->str: # mix_sources' report
-    "The training mix as text: per source what it asked, the rows drawn, the passes, its share; the cap where it bit."
-    L = [f"training mix of {rep['examples']} examples (data.seed {rep['seed']}; a source repeated at most "
-         f"{rep['max_passes']} times, data.max_passes):"]
-    for x in rep['entries']:
-        L.append(f"  {x['source']}: {_mix_asked(x)}; {x['drawn']} of its {x['available']} rows drawn "
-                 f"({x['passes']:g} passes), {x['share']:.1%} of the mix")
-        if x['capped']: L[-1] += (f"; the cap limited it: {x['asked']} rows would take "
-                                  f"{x['asked'] / x['available']:.2g} passes (raise data.max_passes, or add rows)")
-    return '\n'.join(L)
-
-# %% ../nbs/04_data.ipynb #c043c
-def stream_examples(sources:list, # data sources
-                    system:str|None=None, # system prompt
-                    phrasings:int=1, # data.phrasings
-                    seed:int=42, # data.seed
-                    problems:list|None=None, # None: the first bad record raises; a list (e.g. Problems): bad records go there
-                    skipped:Counter|None=None, # counts records that hold no training task
-                    chunk_size:int=1000): # examples per chunk
-    "Chunks (lists of up to `chunk_size` examples) of all sources, read lazily: one chunk in memory at a time."
-    it = (e for ref in sources for e in iter_examples(ref, system, phrasings, seed, problems, skipped))
-    while chunk := list(islice(it, chunk_size)): yield chunk
-
-# %% ../nbs/04_data.ipynb #c043d
-def _encode(tok, texts:list)->list:
-    "Token ids of `texts` in one batched call: of the Rust tokenizer directly when there is one."
-    bt = getattr(tok, 'backend_tokenizer', None)
-    if bt is None: return tok(texts, add_special_tokens=False)['input_ids']
-    return [e.ids for e in getattr(bt, 'encode_batch_fast', bt.encode_batch)(texts, add_special_tokens=False)]
-
-# %% ../nbs/04_data.ipynb #c043e
-def tokenize_examples(tok, # tokenizer with the chat template (fast)
-                      exs:list, # one chunk of examples
-                      max_length:int|None=None, # cut input_ids to this many tokens (length keeps the full count)
-                      completion_start:bool=False)->dict: # also say where each completion starts (for a loss mask)
-    "Chat-template a chunk and tokenize it in batched calls: {'input_ids', 'length'} and, if asked, 'completion_start'."
-    full = [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs]
-    if completion_start:  # the prompt with the generation prompt, then the rest: tokenized apart, as the model sees them when it generates
-        heads = [tok.apply_chat_template(e['prompt'], tokenize=False, add_generation_prompt=True) for e in exs]
-        for h, f, e in zip(heads, full, exs):
-            if not f.startswith(h): raise DataError(f"{e['id']}: the chat template renders the prompt differently with and without the answer; completion_start is undefined")
-        hi, ti = _encode(tok, heads), _encode(tok, [f[len(h):] for h, f in zip(heads, full)])
-        ids = [a + b for a, b in zip(hi, ti)]
-    else: ids = _encode(tok, full)
-    out = dict(input_ids=[x[:max_length] for x in ids] if max_length else ids, length=[len(x) for x in ids])
-    if completion_start: out['completion_start'] = [len(a) for a in hi]
-    return out
-
-# %% ../nbs/04_data.ipynb #c043f
-def token_lengths(tok, # tokenizer with the chat template (fast)
-                  exs:list)->list: # one chunk of examples
-    "Token count of each example rendered with the chat template (prompt + answer), from one batched tokenizer call."
-    return [len(x) for x in _encode(tok, [tok.apply_chat_template(e['prompt'] + e['completion'], tokenize=False) for e in exs])]
-
-# %% ../nbs/04_data.ipynb #ctok1
-def multi_turn(e:dict)->bool: # a chat example
-    "Whether an example holds more than one assistant turn (answers before the last one in its prompt)."
-    return any(m['role'] == 'assistant' for m in e['prompt'])
-
-# %% ../nbs/04_data.ipynb #ctok2
-def _ids(tok, msgs:list, **kw)->list:
-    "Token ids of `msgs` rendered with the chat template, tokenized as TRL tokenizes them."
-    return list(tok.apply_chat_template(msgs, tokenize=True, return_dict=True, **kw)['input_ids'])
-
-def chat_tokens(tok, # tokenizer with the chat template
-                e:dict, # a chat example (prompt + completion)
-                max_length:int|None=None)->dict: # cut to this many tokens (train.max_length)
-    "{'input_ids', 'completion_mask'} of a conversation: 1 on every assistant turn's tokens, its end-of-turn included."
-    from trl.chat_template_utils import has_generation_markers
-    from trl.data_utils import common_prefix_length
-    msgs = e['prompt'] + e['completion']
-    if multi_turn(e) and has_generation_markers(tok.chat_template or ''):
-        enc = tok.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
-        ids, mask = list(enc['input_ids']), list(enc['assistant_masks'])
-    else:
-        ids = _ids(tok, msgs); mask = [0] * len(ids)
-        for i, m in enumerate(msgs):
-            if m['role'] != 'assistant': continue
-            start = common_prefix_length(_ids(tok, msgs[:i], add_generation_prompt=True), ids)
-            end = len(ids) if i == len(msgs) - 1 else common_prefix_length(_ids(tok, msgs[:i + 1]), ids)
-            if end <= start:
-                raise DataError(f"{e.get('id')}: the chat template renders assistant turn {i} differently within the "
-                                "conversation than on its own, so its tokens cannot be told apart; use a chat template "
-                                "with {% generation %} markers, or keep one answer per record")
-            mask[start:end] = [1] * (end - start)
-    return dict(input_ids=ids[:max_length], completion_mask=mask[:max_length])  # max_length None: all of them
-
-# %% ../nbs/04_data.ipynb #ctok3
-def tokenize_chats(tok, # tokenizer with the chat template
-                   exs:list, # chat examples
-                   max_length:int|None=None)->list: # train.max_length
-    "The examples with `input_ids` and `completion_mask` (chat_tokens): every assistant turn of each trained."
-    return [{**e, **chat_tokens(tok, e, max_length)} for e in exs]
-
-# %% ../nbs/04_data.ipynb #c043h
-_WRITE_KEYS = ('prompt', 'completion', 'task', 'source', 'id', 'split', 'group')
-
-# %% ../nbs/04_data.ipynb #c043i
-def write_examples(sources:list, # data sources
-                   out, # the JSONL file to write (its folder must exist)
-                   system:str|None=None, # system prompt
-                   phrasings:int=1, # data.phrasings
-                   seed:int=42, # data.seed
-                   on_error:str='stop', # 'stop': the first bad record is an error; 'drop': skip and count bad records
-                   chunk_size:int=1000)->dict: # examples per chunk
-    "Stream sources into one JSONL of prompt-completion examples with metadata (`load_examples` reads it back); an error leaves nothing at `out`."
-    import os, tempfile
-    out = Path(out)
-    if not out.parent.is_dir(): raise DataError(f'{out.parent}: output folder does not exist; create it first')
-    problems, skipped, n = (None if on_error == 'stop' else Problems(keep=1)), Counter(), 0
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f'.{out.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            for chunk in stream_examples(sources, system, phrasings, seed, problems, skipped, chunk_size):
-                f.writelines(json.dumps({k: e[k] for k in _WRITE_KEYS}, ensure_ascii=False) + '\n' for e in chunk)
-                n += len(chunk)
-        if not n: raise DataError(f"data source {', '.join(sources)!r} has no records" + (f' that hold a training task ({dict(skipped)})' if skipped else ''))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return dict(path=str(out), written=n, dropped=problems.n if problems else 0, skipped=dict(skipped))
-
-# %% ../nbs/04_data.ipynb #c045
-def shuffle_options(items:list, # normalised MCQ items (mcq_item)
-                    seed:int=0)->list: # shuffling seed
-    "Copies of `items` with options re-ordered and the gold letter remapped, gold positions balanced across items."
-    rng = random.Random(seed)
-    order = list(range(len(items))); rng.shuffle(order)
-    out = [None] * len(items)
-    for k, i in enumerate(order):
-        it = items[i]
-        gold = it['options'][it['answer']]
-        others = [t for k_, t in it['options'].items() if k_ != it['answer']]
-        rng.shuffle(others)
-        pos = k % len(it['options'])  # round-robin over the shuffled items: balanced gold positions
-        new = others[:pos] + [gold] + others[pos:]
-        out[i] = {**it, 'options': dict(zip(LETTERS, new)), 'answer': LETTERS[pos]}
-    return out
-
-# %% ../nbs/04_data.ipynb #c047
-def shuffle_examples(examples:list, # from load_examples
-                     seed:int=0)->list: # shuffling seed
-    "Examples with the options of every multiple-choice example shuffled (shuffle_options), each in its own phrasing; others unchanged."
-    idx = [i for i, e in enumerate(examples) if 'mcq' in e]
-    out = list(examples)
-    for i, it in zip(idx, shuffle_options([examples[i]['mcq'] for i in idx], seed)):
-        e = examples[i]
-        user = {'role': 'user', 'content': mcq_text(it, e['task'], e.get('phrasing', 0))}
-        out[i] = {**e, 'prompt': e['prompt'][:-1] + [user], 'completion': [{'role': 'assistant', 'content': it['answer']}], 'mcq': it}
-    return out
-
-# %% ../nbs/04_data.ipynb #c050
-def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
-
-# %% ../nbs/04_data.ipynb #c050a
-def quantile(values:list, # sorted ascending, not empty
-             pct:int)->int|float: # the percentile, 0 to 100
-    "Nearest-rank percentile: the value at rank ceil(pct/100 * n), so a higher `pct` never gives a lower value."
-    return values[max(0, -(-pct * len(values) // 100) - 1)]
-
-# %% ../nbs/04_data.ipynb #c051
-def _source_report(ref:str, tok, max_length:int|None, system:str|None, phrasings:int, seed:int, chunk_size:int, keep_problems:int)->dict:
-    "data_report of one source, in one streaming pass: counters, hashes and token lengths, never the examples."
-    problems, skipped, kept = Problems(keep_problems), Counter(), 0
-    formats, tasks, splits, letters = Counter(), Counter(), Counter(), Counter()
-    exact, norm, lengths, dup_exact, dup_norm = set(), set(), array('I'), 0, 0
-    for chunk in stream_examples([ref], system, phrasings, seed, problems, skipped, chunk_size):
-        for e in chunk:
-            formats[e['format']] += 1; tasks[e['task']] += 1; splits[e['split'] or 'none'] += 1
-            if 'mcq' in e: letters[e['completion'][0]['content']] += 1
-            x = hash(tuple((m['role'], m['content']) for m in e['prompt'] + e['completion']))
-            y = hash(_norm(e['prompt'][-1]['content']))
-            dup_exact += x in exact; dup_norm += y in norm; exact.add(x); norm.add(y)
-        kept += len(chunk)
-        if tok is not None: lengths.extend(token_lengths(tok, chunk))
-    if not kept + problems.n + sum(skipped.values()): raise DataError(f"data source {ref!r} has no records")
-    r = dict(read=kept + problems.n + sum(skipped.values()), kept=kept, dropped=problems.n, skipped=dict(skipped.most_common()), problems=list(problems),
-             formats=dict(formats), tasks=dict(tasks), splits=dict(splits), duplicates_exact=dup_exact, duplicates_normalized=dup_norm)
-    if letters: r['answer_balance'] = dict(sorted(letters.items()))
-    if lengths:
-        L = sorted(lengths)
-        r['tokens'] = dict(min=L[0], median=quantile(L, 50), p95=quantile(L, 95), max=L[-1])
-        if max_length: r['tokens'].update(max_length=max_length, over_max_length=sum(x > max_length for x in L))
-    return r
-
-# %% ../nbs/04_data.ipynb #c052
-def data_report(refs:list, # data sources
-                tok=None, # tokenizer for token lengths (None: skip them)
-                max_length:int|None=None, # train.max_length to check against
-                system:str|None=None, # data.system_prompt
-                phrasings:int=1, # data.phrasings (token lengths depend on the wording)
-                seed:int=42, # data.seed
-                chunk_size:int=1000, # examples per streamed chunk
-                keep_problems:int=1000)->dict: # problems listed per source (all are counted)
-    "Per source: read/kept/dropped with reasons, skipped, formats, tasks, duplicates, answer balance, token lengths vs max_length; streamed."
-    return {ref: _source_report(ref, tok, max_length, system, phrasings, seed, chunk_size, keep_problems) for ref in refs}
-
-# %% ../nbs/04_data.ipynb #c054
-def format_data_report(rep:dict, # from data_report
-                       show:int=20)->str: # problems listed per source
-    "The validation report as text."
-    L = []
-    for ref, r in rep.items():
-        L.append(f"{ref}: {r['read']} records read, {r['kept']} kept, {r['dropped']} with errors" + (f", {sum(r['skipped'].values())} skipped" if r.get('skipped') else ''))
-        L.append(f"  formats: {', '.join(f'{k} {v}' for k, v in r['formats'].items()) or 'none'}; tasks: {', '.join(f'{k} {v}' for k, v in r.get('tasks', {}).items()) or 'none'}; "
-                 f"splits: {', '.join(f'{k} {v}' for k, v in r.get('splits', {}).items()) or 'none'}")
-        L.append(f"  duplicates: {r['duplicates_exact']} exact, {r['duplicates_normalized']} same question (normalised)")
-        if 'answer_balance' in r: L.append(f"  answer letters: {', '.join(f'{k} {v}' for k, v in r['answer_balance'].items())}")
-        if t := r.get('tokens'):
-            over = f"; {t['over_max_length']} longer than max_length {t['max_length']} (truncated)" if 'max_length' in t else ''
-            L.append(f"  tokens (chat template applied): min {t['min']}, median {t['median']}, p95 {t['p95']}, max {t['max']}{over}")
-        L += [f'  skipped {n}: {why}' for why, n in r.get('skipped', {}).items()]
-        L += [f'  error {m}' for _, m in r['problems'][:show]]
-        if r['dropped'] > min(show, len(r['problems'])): L.append(f"  ... and {r['dropped'] - min(show, len(r['problems']))} more")
-    return '\n'.join(L)
-
-# %% ../nbs/04_data.ipynb #c060
-def _dedupe_key(e:dict)->tuple:
-    "What makes two examples the same: normalised prompt and answer; for multiple choice the question, option set and gold text."
-    if 'mcq' in e:
-        it = e['mcq']
-        return ('mcq', _norm(it['question']), tuple(sorted(_norm(v) for v in it['options'].values())), _norm(it['options'][it['answer']]), _norm(it.get('context') or ''))
-    return (_norm(e['prompt'][-1]['content']), _norm(e['completion'][-1]['content']))
-
-# %% ../nbs/04_data.ipynb #c060a
-def dedupe_examples(examples:list)->tuple:
-    "(examples without repeats, how many were dropped): the first of each set of normalised duplicates is kept."
-    seen, out = set(), []
-    for e in examples:
-        k = (e.get('copy', 0), _dedupe_key(e))  # a mix's repeats (mix_sources) are meant
-        if k not in seen: seen.add(k); out.append(e)
-    return out, len(examples) - len(out)
-
-# %% ../nbs/04_data.ipynb #c060b
-def group_ids(examples:list)->list:
-    "Group number of each example: examples sharing any normalised group key (question, focus, document, patient) are one group."
-    parent = list(range(len(examples)))
-    def find(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    first = {}
-    for i, e in enumerate(examples):
-        for k in e.get('group') or ['q:' + e['prompt'][-1]['content']]:
-            j = first.setdefault(_norm(k), i)
-            if j != i: parent[find(i)] = find(j)
-    return [find(i) for i in range(len(examples))]
-
-# %% ../nbs/04_data.ipynb #c060b2
-def _held_out_groups(members:dict, # group -> indices of its examples
-                     strat:list, # stratum of each example
-                     val_fraction:float, # share to hold out per stratum
-                     seed:int)->set: # order of the draw
-    "Groups to hold out so each stratum's held-out count is near its share: seeded greedy pass, then moves that lower the squared error."
-    need, got, val = {s: val_fraction * n for s, n in Counter(strat).items()}, Counter(), set()
-    groups = list(members); random.Random(seed).shuffle(groups)
-    counts = {c: Counter(strat[i] for i in members[c]) for c in groups}
-    for _ in range(4):  # the first pass takes groups in the drawn order; later passes move single groups in or out
-        moved = False
-        for c in groups:
-            sign = -1 if c in val else 1
-            if sum((got[s] + sign * n - need[s]) ** 2 - (got[s] - need[s]) ** 2 for s, n in counts[c].items()) < 0:
-                val.symmetric_difference_update({c}); got.update({s: sign * n for s, n in counts[c].items()}); moved = True
-        if not moved: break
-    return val
-
-# %% ../nbs/04_data.ipynb #c060c
-def split_examples(examples:list, # from load_examples
-                   val_fraction:float, # share held out, per stratum
-                   seed:int=42, # split seed
-                   dedupe:bool=True)->tuple: # drop normalised duplicates first
-    "(train, val) in input order: deduplicated, group-aware (no group on both sides), stratified by (source, task), seeded."
-    exs, n_dup = dedupe_examples(examples) if dedupe else (list(examples), 0)
-    if n_dup: say(f'dropped {n_dup} repeated examples (same prompt and answer after normalisation)')
-    strat = [(e['source'], e.get('task') or e['format']) for e in exs]
-    members = {}
-    for i, c in enumerate(group_ids(exs)): members.setdefault(c, []).append(i)
-    val = set().union(*(members[c] for c in _held_out_groups(members, strat, val_fraction, seed)))
-    return [e for i, e in enumerate(exs) if i not in val], [e for i, e in enumerate(exs) if i in val]
-
-# %% ../nbs/04_data.ipynb #c060d
-def split_summary(train:list, val:list)->dict:
-    "Per (source, task) stratum: examples, held out, and the held-out share."
-    n, v = Counter((e['source'], e['task']) for e in train + val), Counter((e['source'], e['task']) for e in val)
-    return {f'{s}/{t}': dict(n=n[(s, t)], val=v[(s, t)], fraction=round(v[(s, t)] / n[(s, t)], 4)) for s, t in sorted(n)}
-
-# %% ../nbs/04_data.ipynb #c062
-def data_fingerprint(examples:list)->str:
-    "sha256 of the examples' prompts and completions, in order: what exactly was trained on."
-    return sha256_json([[e['prompt'], e['completion']] for e in examples])

@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib, logging, math, random, re
 from pathlib import Path
 from .core import ConfigError, DataError, MedtuneError, advance, is_oom, progress, say
-from .data import EVAL_SAMPLES, FILE_SUFFIXES, PUBMEDQA_OPTIONS, sample_path, read_records, mcq_item, mcq_prompt, hub_rows
+from .data import EVAL_SAMPLES, FILE_SUFFIXES, sample_path, read_records, hub_rows
+from .formats import PUBMEDQA_OPTIONS, check_header, mcq_item, mcq_prompt
 
 # %% auto #0
 __all__ = ['DEV_SAMPLES', 'MMLU_MEDICAL', 'HUB_BENCHMARKS', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'benchmark_items',
@@ -28,7 +29,7 @@ def read_items(path)->list:
     path = Path(path)
     files = sorted(f for f in path.iterdir() if f.suffix.lower() in FILE_SUFFIXES) if path.is_dir() else [path]
     if not files: raise DataError(f"{path}: no data files (.jsonl, .json, .csv, .parquet) in this folder")
-    return [mcq_item(r, w) for f in files for w, r in read_records(f)]
+    return [mcq_item(r, w) for f in files for w, r in read_records(f, check_header=check_header)]
 
 # %% ../nbs/09_evaluate.ipynb #c007
 def draw_shots(items:list, # the evaluated items

@@ -88,7 +88,7 @@ def heldout_pairs(source:str, # data source with free-text answers (sample:medqu
                   seed:int=0, # sampling seed
                   trained_keys=())->list: # question_keys of further trained questions (as saved with an adapter)
     "Up to `n` (question, reference) pairs from `source` whose question was not trained on."
-    from medtune.data import read_source
+    from medtune.examples import read_source
     exs, problems = read_source(source)
     if problems: raise ConfigError(f"eval.freetext = {source!r}: {problems[0][0]}: {problems[0][1]}")
     seen = {question_key(p) for p in train_prompts} | set(trained_keys)

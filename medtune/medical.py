@@ -10,8 +10,9 @@ import functools, importlib.util, re
 from collections import Counter
 from pathlib import Path
 from .core import ConfigError, DataError, advance, progress, say
-from .data import (Problems, iter_examples, load_examples, shuffle_examples, mcq_prompt, mix_entry, mix_sources,
-                          format_mix)
+from .data import Problems
+from .formats import mcq_prompt
+from .examples import iter_examples, load_examples, shuffle_examples, mix_entry, mix_sources, format_mix
 
 # %% auto #0
 __all__ = ['PHI_RULES', 'PHI_TYPES', 'PHI_ALLOW_PUBLIC', 'RESOURCES_DIR', 'UNITS', 'NGRAM', 'phi_allow', 'phi_spans', 'redact',

@@ -95,7 +95,7 @@ def plot_reliability(report:dict, out):
 def _pct(x): return f'{100*x:.1f}%'
 
 # %% ../nbs/10_report.ipynb #m001
-def _mix_markdown(m:dict)->list: # the report of medtune.data.mix_sources
+def _mix_markdown(m:dict)->list: # the report of medtune.examples.mix_sources
     "report.md lines on a training mix: per source what it asked, rows available and drawn, passes, share; caps."
     asked = lambda x: (f"weight {x['weight']:g} ({_pct(x['asked_share'])})" if x['weight'] else
                        f"{x['rows']} rows" if x['rows'] else 'every row')

@@ -295,7 +295,7 @@ def _to_dataset(examples:list, # prompt-completion examples, or tokenized ones (
                 max_length:int|None=None): # train.max_length, for the examples tokenized here
     "A datasets.Dataset: prompt and completion columns, or `input_ids` and `completion_mask` (data.chat_tokens)."
     from datasets import Dataset
-    from medtune.data import multi_turn, tokenize_chats
+    from medtune.examples import multi_turn, tokenize_chats
     if 'input_ids' not in examples[0] and tok is not None and any(map(multi_turn, examples)):
         examples = tokenize_chats(tok, examples, max_length)  # single answers: TRL's tokens and mask
     keys = [k for k in ('input_ids', 'completion_mask') if k in examples[0]] or ['prompt', 'completion']

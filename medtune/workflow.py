@@ -16,7 +16,7 @@ from .core import (ConfigError, MedtuneError, Stopped, FolderLock, TrainingError
 from .config import Config, save_config
 from .env import env_report, choose_padding_free, dist_info, check_launch, hf_only
 from .memory import memory_snapshot, free_memory
-from .data import load_examples, split_examples, data_fingerprint
+from .examples import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
 from .model import ResolvedModel, resolve_model, rewrites_base
 

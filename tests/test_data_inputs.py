@@ -1,7 +1,7 @@
 """Bad data inputs: each gives one clear error naming the file and line (or the field), and leaves no output behind.
 
-Every case runs in-process through the three entry points of `medtune.data`: `load_examples` (what a training run reads),
-`write_examples` (streams prepared data to a file: the output folder must stay empty) and `data_report` (what
+Every case runs in-process through the three entry points of `medtune.examples`: `load_examples` (what a training run
+reads), `write_examples` (streams prepared data to a file: the output folder must stay empty) and `data_report` (what
 `medtune data check` prints: it lists a bad record among the problems, or stops on a bad file). One test runs the
 `medtune data check` command itself. The list is documented in nbs/04_data.ipynb, section "Bad inputs".
 """
@@ -9,7 +9,8 @@ import gzip, json, re
 import pytest
 from medtune.core import DataError, ConfigError
 from medtune.config import make_config
-from medtune.data import load_examples, write_examples, data_report, MAX_LINE_BYTES
+from medtune.data import MAX_LINE_BYTES
+from medtune.examples import load_examples, write_examples, data_report
 from conftest import ROOT, medtune
 
 NOTES = ROOT/'tests'/'fixtures'/'data'/'noteevents_synthetic.csv'
@@ -35,7 +36,7 @@ CASES = {
                                          r":2: answer 'perhaps' is not yes, no or maybe \(a record with question, context and answer is PubMedQA-style\)"),
     'mcq_row_without_options': ('f.jsonl', MCQ + _jl({'question': 'q2', 'answer': 'B'}), r":2: answer 'B' is an option letter but the record has no 'options'"),
     'two_formats_in_one_record': ('f.jsonl', QA + _jl({'instruction': 'Explain.', 'output': 'o', 'question': 'q', 'answer': 'a'}),
-                                  r":2: the record has the fields of two formats \(alpaca: instruction, output; question: question, answer\); keep one format per record"),
+                                  r":2: the record has the fields of two formats \(alpaca: instruction, output; qa: question, answer\); keep one format per record"),
     'jsonl_in_a_json_file': ('f.json', QA + QA.replace('asthma', 'COPD'), r":2: invalid JSON \(Extra data at column 1\); one JSON object per line is JSONL: name the file \.jsonl"),
     'json_array_in_a_jsonl_file': ('f.jsonl', '[\n' + QA + ']\n', r":1: invalid JSON \(.*\); a JSON array belongs in a \.json file"),
     'empty_question': ('f.jsonl', _jl({'question': '   ', 'answer': 'a'}), r":1: field 'question' is empty"),

@@ -7,7 +7,7 @@ import pytest, torch
 from conftest import medtune
 from medtune.config import EMBEDDED_MODEL, LoraConfig, ModelConfig, TrainConfig, load_config
 from medtune.core import ConfigError
-from medtune.data import data_fingerprint, load_examples, split_examples, tokenize_chats
+from medtune.examples import data_fingerprint, load_examples, split_examples, tokenize_chats
 from medtune.medical import prepare_data
 from medtune.model import add_lora, load_model, resolve_model
 from medtune.report import data_checks_markdown

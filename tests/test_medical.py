@@ -3,7 +3,7 @@ import fnmatch, json, re, time, tomllib
 import pytest
 from conftest import ROOT, medtune
 from medtune.medical import phi_scores, phi_report, format_phi_report, contamination, format_contamination, load_abbreviations, RESOURCES_DIR
-from medtune.data import load_examples
+from medtune.examples import load_examples
 from medtune.evaluate import load_benchmark
 
 SHARED = ROOT.parent/'shared'/'data'
@@ -117,7 +117,7 @@ def _planted(path, n=90):
 
 def test_check_sources_streamed_equals_materialised(tmp_path):
     from medtune.medical import check_sources
-    from medtune.data import read_source
+    from medtune.examples import read_source
     refs = ['sample:medquad', 'sample:pubmedqa', _planted(tmp_path/'planted.jsonl')]
     specs = ['medqa', 'pubmedqa', 'mmlu_medical']
     new = check_sources(refs, specs)
@@ -154,7 +154,7 @@ def test_check_sources_memory_flat_in_rows(tmp_path):
     "Peak traced memory of `medtune data check`'s checks stays flat from 500 to 5,000 rows of a real file; reading the rows into a list grows with them."
     import tracemalloc
     from medtune.medical import check_sources
-    from medtune.data import read_source
+    from medtune.examples import read_source
     check_sources([_planted(tmp_path/'warm.jsonl', 9)], ['medqa'])  # load the benchmark once
     def peak(f, *a):
         tracemalloc.start()

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 import pytest, torch
 from medtune.config import EMBEDDED_MODEL, LoraConfig, ModelConfig, TrainConfig
-from medtune.data import load_examples
+from medtune.examples import load_examples
 from medtune.model import add_lora, load_model, resolve_model
 from medtune.persist import save_adapter, save_initial
 from medtune.train import make_trainer, train
