@@ -69,7 +69,7 @@ def test_plugin_exporter_in_help_and_push(run, plugin, tmp_path):
     assert (st/'README.md').read_text() == (run/'exports'/'lora-npz'/'README.md').read_text()
 
 def test_without_the_plugin_the_name_is_refused(run, tmp_path):
-    "Without MEDTUNE_PLUGINS, `--formats lora-npz` and `output.export: [lora-npz]` fail at once, naming where to add it."
+    "Without MEDTUNE_PLUGINS, `--formats lora-npz` and `output.export: [lora-npz]` fail at once, naming the table."
     p = medtune('export', run, '--formats', 'lora-npz', '--out', tmp_path/'x', env=dict(MEDTUNE_PLUGINS=''))
     assert p.returncode == 2 and not (tmp_path/'x').exists(), p.stderr[-2000:]
     assert ("--formats: 'lora-npz' is not a known exporter; use one of merged, gguf, or register your own in "
