@@ -320,17 +320,17 @@ def data_check_text(paths:list, # data sources
 
 # %% ../nbs/13_app.ipynb #a041
 def export_text(run, # run folder
-                formats:list)->str: # any of 'merged', 'gguf'
+                formats:list)->str: # names in medtune.export.EXPORTERS (merged, gguf)
     "Export a run's adapter (`medtune export`); the folders written and their sizes, as text."
-    from medtune.export import export_adapter
-    if not formats: raise ConfigError("export: choose at least one format (merged, gguf)")
+    from medtune.export import EXPORTERS, export_adapter
+    if not formats: raise ConfigError(f"export: choose at least one format ({', '.join(EXPORTERS.names())})")
     done = export_adapter(run, list(formats))
     size = lambda d: sum(f.stat().st_size for f in Path(d).rglob('*') if f.is_file()) / 2**20
     return '\n'.join(f"exported {k}: {d} ({size(d):.0f} MiB)" for k, d in done.items())
 
 def push_text(run, # run folder
               repo:str, # hub model repo NAMESPACE/NAME
-              kind:str='adapter')->str: # adapter, merged or gguf
+              kind:str='adapter')->str: # adapter, or an exporter's name (merged, gguf)
     "Push a run's adapter or export to the hub (`medtune push`, private); where it went, as text."
     from medtune.hub import push
     return f"pushed the {kind} of {run} to https://huggingface.co/{repo} ({push(run, repo, kind)})"
@@ -351,6 +351,8 @@ class App:
                  every:float=2.0): # seconds between redraws of the live plot
         import importlib.util, ipywidgets as W
         from medtune.env import gpu_info
+        from medtune.export import EXPORTERS
+        from medtune.hub import push_kinds
         self.environ, self.gpu = environ, (gpu_info() if gpu == 'auto' else gpu)
         self.backend = 'unsloth' if (importlib.util.find_spec('unsloth') or not self.gpu) else 'hf'
         self.runner = Runner(on_update=self._on_run, on_plot=self._on_plot, on_log=self._log, every=every)
@@ -367,7 +369,8 @@ class App:
             n=W.IntText(description='items per benchmark'), lora_r=W.IntText(description='LoRA r'),
             lr=W.FloatText(description='learning rate'), max_steps=W.IntText(description='steps (-1: epochs)'),
             epochs=W.FloatText(description='epochs'), max_length=W.IntText(description='max length (tokens)'),
-            batch_size=W.IntText(description='batch'), export=W.SelectMultiple(options=['merged', 'gguf'], rows=2, description='exports'),
+            batch_size=W.IntText(description='batch'),
+            export=W.SelectMultiple(options=EXPORTERS.names(), rows=2, description='exports'),
             out=W.Text(value=str(out), description='run folder', continuous_update=False))
         for k, x in w.items():
             if k != 'upload': x.style, x.layout = st, lay
@@ -383,8 +386,9 @@ class App:
         self.question = W.Text(value='What are the symptoms of iron-deficiency anemia?', description='question', layout=W.Layout(width='640px'))
         self.answers, self.export_info, self.data_info = W.HTML(), W.HTML(), W.HTML().add_class('medtune-datacheck')
         self.log_html = W.HTML().add_class('medtune-log')
-        self.repo, self.kind = W.Text(description='hub repo', placeholder='your-name/medtune-lora'), W.Dropdown(options=['adapter', 'merged', 'gguf'], description='push')
-        self.formats = W.SelectMultiple(options=['merged', 'gguf'], value=['gguf'], rows=2, description='export')
+        self.repo = W.Text(description='hub repo', placeholder='your-name/medtune-lora')
+        self.kind = W.Dropdown(options=push_kinds(), description='push')
+        self.formats = W.SelectMultiple(options=EXPORTERS.names(), value=['gguf'], rows=2, description='export')
         def b(text, fn):
             x = W.Button(description=text); x.on_click(fn); return x
         fields = lambda *ks: [W.VBox([w[k]] + ([self.e[k]] if k in self.e else [])) for k in ks]

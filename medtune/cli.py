@@ -63,8 +63,11 @@ def _parser():
     q.add_argument('--model', help='its base model reference (default: the one it was trained on)')
     x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
     x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
-    x.add_argument('--formats', default='merged,gguf', help='comma-separated: merged, gguf (default both)')
-    from medtune.export import GGUF_TYPES, MERGED_DTYPES
+    from medtune.export import EXPORTERS, GGUF_TYPES, MERGED_DTYPES  # EXPORTERS: with the plugins' exporters
+    kinds = '; '.join(f'{e.name} = {e.help}' if e.help else e.name for e in EXPORTERS)
+    x.add_argument('--formats', default=','.join(EXPORTERS.names()),
+                   help=f"comma-separated, of: {kinds} (default {','.join(EXPORTERS.names())}); "
+                        "more: medtune.export.EXPORTERS via MEDTUNE_PLUGINS")
     x.add_argument('--gguf-type', default='q8_0', choices=GGUF_TYPES, help='GGUF tensor type (default q8_0)')
     x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
@@ -75,8 +78,9 @@ def _parser():
     u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) to a Hugging Face model repo, with a model card')
     u.add_argument('run', help='run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
     u.add_argument('--repo', required=True, help='hub model repo NAMESPACE/NAME (created if missing)')
-    from medtune.hub import PUSH_KINDS
-    u.add_argument('--kind', default='adapter', choices=PUSH_KINDS, help='what to push (default adapter; merged and gguf need `medtune export` first)')
+    from medtune.hub import push_kinds
+    u.add_argument('--kind', default='adapter', choices=push_kinds(),
+                   help='what to push (default adapter; an export, e.g. merged or gguf, needs `medtune export` first)')
     u.add_argument('--public', action='store_true', help='make a repo created now public (default private)')
     r = sub.add_parser('report', help='write report.md and the plots of a run again from its report.json')
     r.add_argument('run', help='run directory (or an evaluation\'s --out folder)')
@@ -115,7 +119,9 @@ def _plan(a)->int:
     from medtune.memory import model_shape, plan_fit, format_plan, export_need, format_export_need
     from medtune.env import gpu_info
     from medtune.core import ConfigError
+    from medtune.export import EXPORTERS
     cfg = load_config(a.config, preset=a.preset)
+    for f in cfg.output.export: EXPORTERS.check(f, 'output.export')
     free = a.free_gib
     if free is None:
         g = gpu_info()
@@ -125,8 +131,8 @@ def _plan(a)->int:
     shape = model_shape(cfg.model.name)
     plan = plan_fit(cfg, free, shape, backend=backend)
     print(format_plan(plan, shape))
-    o = cfg.output  # the exports of output.export, else those of `medtune export` (merged and gguf)
-    need = export_need(shape, o.export or ['merged', 'gguf'], o.gguf_type, o.merged_dtype, cfg.lora.r)
+    o = cfg.output  # the exports of output.export, else those of `medtune export` (every exporter)
+    need = export_need(shape, o.export or EXPORTERS.names(), o.gguf_type, o.merged_dtype, cfg.lora.r)
     print(format_export_need(need) + ('' if o.export else " (for `medtune export`; output.export is empty)"))
     return 0 if plan.fits else 1
 
@@ -160,9 +166,11 @@ def _eval(a)->dict:
 
 # %% ../nbs/12_cli.ipynb #c008x
 def _export(a)->int:
-    "`medtune export`: write the exports, print where they are."
-    from medtune.export import export_adapter
-    done = export_adapter(a.adapter, [f.strip() for f in a.formats.split(',') if f.strip()], a.gguf_type, a.dtype, a.out, a.original_weights)
+    "`medtune export`: check the formats, write the exports, print where they are."
+    from medtune.export import EXPORTERS, export_adapter
+    formats = [f.strip() for f in a.formats.split(',') if f.strip()]
+    for f in formats: EXPORTERS.check(f, '--formats')  # before any weights load
+    done = export_adapter(a.adapter, formats, a.gguf_type, a.dtype, a.out, a.original_weights)
     for k, d in done.items(): print(f"medtune: {k}: {d}")
     return 0
 

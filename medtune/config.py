@@ -181,7 +181,7 @@ class EvalConfig(_Section):
 class OutputConfig(_Section):
     "Where the run directory goes, and what is exported after evaluation."
     dir: str | None = None # run directory; None = runs/<preset or model>-<timestamp>
-    export: list[Literal['merged', 'gguf']] = Field(default_factory=list) # after evaluation, write these into RUN/exports (medtune.export): merged = transformers folder, gguf = llama.cpp/Ollama file
+    export: list[str] = Field(default_factory=list) # exporters run after evaluation (medtune.export.EXPORTERS)
     gguf_type: Literal['f32', 'f16', 'q8_0'] = 'q8_0' # GGUF tensor type
     merged_dtype: Literal['float32', 'float16', 'bfloat16'] = 'bfloat16' # weights of the merged folder
 

@@ -1,4 +1,4 @@
-"""A merged transformers folder or a GGUF file, written tensor by tensor in bounded RAM, with a card and a manifest.
+"""Merge a trained adapter into its base a block at a time: a transformers folder, a GGUF file, or your own format.
 
 Docs: https://medtune.github.io/medtune/export.html.md"""
 
@@ -7,17 +7,19 @@ Docs: https://medtune.github.io/medtune/export.html.md"""
 # %% ../nbs/08a_export.ipynb #c002
 from __future__ import annotations
 import hashlib, json, math, shutil, struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from .core import ConfigError, ModelError, advance, atomic_write_text, brief, progress, publish_dir
-from .persist import publish_folder, read_adapter_meta
+from typing import Callable
+from .core import ConfigError, ModelError, Registry, advance, atomic_write_text, brief, progress, publish_dir
+from .persist import adapter_dir, publish_folder, read_adapter_meta
 
 # %% auto #0
-__all__ = ['NF4_SKIP', 'MERGED_SHARD_BYTES', 'ST_DTYPES', 'GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'EXPORT_FORMATS',
-           'MERGED_DTYPES', 'BASE_FILES', 'nf4_round', 'merged_model', 'StTensor', 'checkpoint_tensors', 'MergePlan',
+__all__ = ['NF4_SKIP', 'MERGED_SHARD_BYTES', 'ST_DTYPES', 'GGUF_TYPES', 'GGUF_ARCHS', 'GGUF_PRE', 'GGUF_CHKTXT', 'MERGED_DTYPES',
+           'EXPORTERS', 'BASE_FILES', 'nf4_round', 'merged_model', 'StTensor', 'checkpoint_tensors', 'MergePlan',
            'merge_plan', 'merged_blocks', 'merged_shards', 'MergedWriter', 'write_merged', 'model_card', 'gguf_pre',
-           'gguf_vocab', 'gguf_write', 'write_gguf', 'check_gguf', 'check_room', 'export_adapter']
+           'gguf_vocab', 'gguf_write', 'write_gguf', 'ExportJob', 'Exporter', 'check_gguf', 'export_files',
+           'check_room', 'export_adapter']
 
 # %% ../nbs/08a_export.ipynb #c004n
 NF4_SKIP = ('lm_head',) # linear layers a 4-bit load leaves in 16 bit (transformers keeps the output head)
@@ -39,15 +41,6 @@ def nf4_round(model, # a full-precision transformers model (modified in place)
             mod.weight.data = _nf4(mod.weight.data); n += 1
     return n
 
-# %% ../nbs/08a_export.ipynb #c006
-def _adapter_dir(path)->Path:
-    "RUN/adapter for a run directory, else `path` itself; a ConfigError when neither is a saved adapter."
-    p = Path(path)
-    if (p/'adapter').is_dir(): p = p/'adapter'
-    if not (p/'adapter_config.json').is_file():
-        raise ConfigError(f"{path}: not a saved adapter; pass RUN/adapter or the run directory that holds it")
-    return p
-
 # %% ../nbs/08a_export.ipynb #c007
 def _check_room(n_params:int, # parameters of the model to hold
                 what:str): # the export, for the message
@@ -55,27 +48,29 @@ def _check_room(n_params:int, # parameters of the model to hold
     import psutil
     need, free = 2 * 4 * n_params / 2**30, psutil.virtual_memory().available / 2**30
     if need > free:
-        raise ModelError(f"{what}: a float32 merge of {n_params/1e9:.2f} B parameters needs about {need:.1f} GiB of RAM and "
-                         f"{free:.1f} GiB is free; export on a machine with more memory (or use Unsloth's save_pretrained_merged on the GPU)")
+        raise ModelError(f"{what}: a float32 merge of {n_params/1e9:.2f} B parameters needs about {need:.1f} GiB of "
+                         f"RAM and {free:.1f} GiB is free; export on a machine with more memory (or use Unsloth's "
+                         "save_pretrained_merged on the GPU)")
 
 # %% ../nbs/08a_export.ipynb #c008
 def merged_model(adapter, # RUN/adapter, or the run directory holding it
                  base:str|None=None, # base model reference (default: the one it was trained on)
-                 original_weights:bool=False): # merge into the unrounded base weights even when it trained on a 4-bit base
+                 original_weights:bool=False): # merge into the unrounded base weights even after a 4-bit training
     "(model, tokenizer, meta): peft's merge of the adapter into its whole base, float32 (the reference for merge_plan)."
     import torch
     from transformers import AutoModelForCausalLM
     from peft import PeftModel
     from medtune.model import resolve_model, load_tokenizer
     from medtune.memory import model_shape
-    ad = _adapter_dir(adapter); meta = read_adapter_meta(ad)
+    ad = adapter_dir(adapter); meta = read_adapter_meta(ad)
     ref = resolve_model(base or meta['base_model'])
     if ref.kind != 'hub': _check_room(model_shape(ref.path).params, f"export of {ad}")
     model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch.float32)
     rounded = meta['config']['model'].get('load_in_4bit', False) and not original_weights
     if rounded: nf4_round(model)
     model = PeftModel.from_pretrained(model, str(ad)).merge_and_unload()
-    meta = {**meta, 'merge': dict(base=ref.ref, base_path=ref.path, base_weights='nf4-rounded' if rounded else 'original')}
+    meta = {**meta, 'merge': dict(base=ref.ref, base_path=ref.path,
+                                  base_weights='nf4-rounded' if rounded else 'original')}
     return model.eval(), load_tokenizer(str(ad)), meta
 
 # %% ../nbs/08a_export.ipynb #s001
@@ -169,7 +164,7 @@ def merge_plan(adapter, # RUN/adapter, or the run directory holding it
                rounded:bool=True)->MergePlan: # nf4-round the weights a 4-bit load quantises (what QLoRA evaluated)
     "A `MergePlan` from headers and the adapter only: no weight of the base is read."
     from transformers import AutoConfig
-    ad, base = _adapter_dir(adapter), Path(base)
+    ad, base = adapter_dir(adapter), Path(base)
     cfg = AutoConfig.from_pretrained(base)
     ts = checkpoint_tensors(base)
     if getattr(cfg, 'tie_word_embeddings', False): ts.pop('lm_head.weight', None)
@@ -311,12 +306,13 @@ def _eval_table(report:dict)->list[str]:
     for name, b in report.get('benchmarks', {}).items():
         if 'tuned' not in b: continue
         p = b.get('paired', {}); d = p.get('delta_ci95') or [float('nan')]*2
-        L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | {100*p.get('delta', 0):+.1f} [{100*d[0]:+.1f}, {100*d[1]:+.1f}] "
+        L.append(f"| {name} | {b['n']} | {ci(b['base'])} | {ci(b['tuned'])} | "
+                 f"{100*p.get('delta', 0):+.1f} [{100*d[0]:+.1f}, {100*d[1]:+.1f}] "
                  f"| {p.get('mcnemar_p', float('nan')):.3g} | {p.get('verdict', '')} |")
     return L if len(L) > 2 else []
 
 # %% ../nbs/08a_export.ipynb #c016
-def model_card(meta:dict, # adapter metadata, with `merge` for a merged export (merged_model); without: a card for the adapter itself
+def model_card(meta:dict, # adapter metadata, with `merge` for a merged export (merged_model); without: the adapter's
                report:dict|None=None, # the run's report.json, if evaluated
                usage:str='', # Markdown on loading this export
                files:list|None=None)->str: # the export's main files
@@ -325,24 +321,32 @@ def model_card(meta:dict, # adapter metadata, with `merge` for a merged export (
     mg = meta.get('merge') or dict(base=meta['base_model'], base_weights=None)  # no merge: the LoRA adapter alone
     lo, t = cfg['lora'], cfg['train']
     hub = mg['base'] if mg['base'].count('/') == 1 and not mg['base'].startswith(('.', '/')) else None
-    head = ['---', *([f'base_model: {hub}'] if hub else []), *([] if mg['base_weights'] else ['library_name: peft']), 'tags: [medtune, medical, lora, qlora]', '---', '']
+    head = ['---', *([f'base_model: {hub}'] if hub else []), *([] if mg['base_weights'] else ['library_name: peft']),
+            'tags: [medtune, medical, lora, qlora]', '---', '']
     L = head + [f"# {'Fine-tune of' if mg['base_weights'] else 'LoRA adapter for'} {mg['base']} (medtune)", '',
-         '> **Not a medical device.** This model was fine-tuned on medical text for research and education. It can be wrong, '
+         '> **Not a medical device.** This model was fine-tuned on medical text for research and education. '
+         'It can be wrong, '
          'out of date or unsafe; do not use it for diagnosis, treatment or any decision about a patient.', '',
          '## Training', '',
-         f"- Base model: `{mg['base']}`" + (' (loaded in 4-bit nf4 for QLoRA)' if cfg['model'].get('load_in_4bit') else ''),
+         f"- Base model: `{mg['base']}`"
+         + (' (loaded in 4-bit nf4 for QLoRA)' if cfg['model'].get('load_in_4bit') else ''),
          f"- LoRA: r {lo['r']}, alpha {lo['alpha']}, dropout {lo['dropout']}, on {', '.join(lo['target_modules'])}",
          f"- Data: {', '.join(meta.get('data_sources', []))} (fingerprint `{meta.get('data_fingerprint', '?')[:16]}`)",
-         f"- Steps: {tr.get('global_step', '?')}, learning rate {t['lr']}, max length {t['max_length']}, seed {t['seed']}; final training loss {tr.get('train_loss', float('nan')):.4g}"]
+         f"- Steps: {tr.get('global_step', '?')}, learning rate {t['lr']}, max length {t['max_length']}, "
+         f"seed {t['seed']}; final training loss {tr.get('train_loss', float('nan')):.4g}"]
     if v := meta.get('versions'): L.append('- Versions: ' + ', '.join(f'{k} {x}' for k, x in sorted(v.items())))
     L += ['', '## Evaluation against the base model', '']
     if report and (tab := _eval_table(report)):
         L += [f"Same prompts, template and items for both; {report.get('method', '')}.", '', *tab]
-    else: L.append('Not evaluated: run `medtune eval --adapter RUN/adapter` and export again to include the comparison.')
-    how = {'nf4-rounded': 'the adapter was merged (peft `merge_and_unload`) into the nf4-rounded base weights it trained on, so this is the model medtune evaluated',
+    else: L.append('Not evaluated: run `medtune eval --adapter RUN/adapter` and export again to include the '
+                   'comparison.')
+    how = {'nf4-rounded': 'the adapter was merged (peft `merge_and_unload`) into the nf4-rounded base weights it '
+                          'trained on, so this is the model medtune evaluated',
            'original': 'the adapter was merged (peft `merge_and_unload`) into the original base weights',
-           None: 'the LoRA adapter alone (peft); the base model is not included and loads from the name in `adapter_config.json`'
-                 + (' (it trained on the 4-bit nf4 base)' if cfg['model'].get('load_in_4bit') else '')}[mg['base_weights']]
+           None: 'the LoRA adapter alone (peft); the base model is not included and loads from the name in '
+                 '`adapter_config.json`'
+                 + (' (it trained on the 4-bit nf4 base)' if cfg['model'].get('load_in_4bit') else '')
+           }[mg['base_weights']]
     L += ['', '## How it was made', '', f"Exported by medtune on {datetime.now():%Y-%m-%d}: {how}."]
     if files: L.append('Files: ' + ', '.join(f'`{f}`' for f in files) + '; every file\'s sha256 is in `manifest.json`.')
     if usage: L += ['', '## Use', '', usage]
@@ -353,21 +357,25 @@ GGUF_TYPES = ('f32', 'f16', 'q8_0')
 GGUF_ARCHS = {'LlamaForCausalLM': 'llama', 'MistralForCausalLM': 'llama', 'Qwen2ForCausalLM': 'qwen2'}
 # from llama.cpp's convert_hf_to_gguf.py (MIT): sha256 of str(tokenizer.encode(GGUF_CHKTXT)) -> tokenizer.ggml.pre
 GGUF_PRE = {'855059429035d75a914d1eda9f10a876752e281a054a7a3d421ef0533e5b6249': 'smollm',     # HuggingFaceTB/SmolLM(2)
-            '0ef9807a4087ebef797fc749390439009c3b9eda9ad1a097abbe738f486c01e5': 'llama-bpe',  # meta-llama/Meta-Llama-3(.x)
+            '0ef9807a4087ebef797fc749390439009c3b9eda9ad1a097abbe738f486c01e5': 'llama-bpe',  # Meta-Llama-3(.x)
             'e636dc30a262dcc0d8c323492e32ae2b70728f4df7dfe9737d9f920a282b8aea': 'qwen2',      # Qwen/Qwen1.5, Qwen2(.5)
             'd4540891389ea895b53b399da6ac824becc30f2fba0e9ddbb98f92e55ca0e97c': 'qwen2',      # Qwen/Qwen3-Embedding
             '63b97e4253352e6f357cc59ea5b583e3a680eaeaf2632188c2b952de2588485e': 'tekken'}     # mistralai/Mistral-Nemo
-GGUF_CHKTXT = ('\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 '
-               '3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на Български '
-               '\'\'\'\'\'\'```````""""......!!!!!!?????? I\'ve been \'told he\'s there, \'RE you sure? \'M not sure I\'ll make it, \'D you like some tea? We\'Ve a\'lL')
+GGUF_CHKTXT = ('\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis concatenated) '
+               '✅ 🦙🦙 3 33 333 3333 33333 333333 '
+               '3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= '
+               'нещо на Български '
+               '\'\'\'\'\'\'```````""""......!!!!!!?????? I\'ve been \'told he\'s there, \'RE you sure? '
+               '\'M not sure I\'ll make it, \'D you like some tea? We\'Ve a\'lL')
 
 # %% ../nbs/08a_export.ipynb #c020
 def gguf_pre(tok)->str: # tokenizer of the model
-    "llama.cpp's name for the tokenizer's pre-tokenizer (`tokenizer.ggml.pre`); a ModelError when llama.cpp's table here lacks it."
+    "llama.cpp's name for the tokenizer's pre-tokenizer (`tokenizer.ggml.pre`); a ModelError when it is not known."
     h = hashlib.sha256(str(tok.encode(GGUF_CHKTXT)).encode()).hexdigest()
     if h in GGUF_PRE: return GGUF_PRE[h]
-    raise ModelError(f"GGUF export: this tokenizer's pre-tokenizer (hash {h[:12]}…) is not one medtune can name for llama.cpp "
-                     f"({', '.join(sorted(set(GGUF_PRE.values())))}); convert the merged folder with llama.cpp's convert_hf_to_gguf.py instead")
+    raise ModelError(f"GGUF export: this tokenizer's pre-tokenizer (hash {h[:12]}…) is not one medtune can name for "
+                     f"llama.cpp ({', '.join(sorted(set(GGUF_PRE.values())))}); convert the merged folder with "
+                     "llama.cpp's convert_hf_to_gguf.py instead")
 
 # %% ../nbs/08a_export.ipynb #c022
 def gguf_vocab(tok, # tokenizer
@@ -390,7 +398,7 @@ def gguf_vocab(tok, # tokenizer
 # %% ../nbs/08a_export.ipynb #c023
 def _permute(w, # query or key projection weight (out, in)
              n_head:int): # heads of that projection
-    "Reorder rows from transformers' rotate-half RoPE layout to llama.cpp's interleaved one (convert_hf_to_gguf.py's `permute`)."
+    "Rows from transformers' rotate-half RoPE layout to llama.cpp's interleaved one (convert_hf_to_gguf's `permute`)."
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 # %% ../nbs/08a_export.ipynb #c023h
@@ -409,7 +417,8 @@ def _head_blocks(blocks, # row blocks of a query or key projection (weight or bi
 def _rope(c)->tuple: # a model config
     "(RoPE parameters, base frequency, rotary dimension) of config `c`."
     rp = getattr(c, 'rope_parameters', None) or getattr(c, 'rope_scaling', None) or {}
-    return rp, rp.get('rope_theta', getattr(c, 'rope_theta', 10000.0)), getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
+    hd = getattr(c, 'head_dim', None) or c.hidden_size // c.num_attention_heads
+    return rp, rp.get('rope_theta', getattr(c, 'rope_theta', 10000.0)), hd
 
 # %% ../nbs/08a_export.ipynb #c024
 def _rope_freqs(c): # a model config
@@ -503,7 +512,7 @@ class _Streamed:
 # %% ../nbs/08a_export.ipynb #c028a
 def _gguf_arch(c, # a model config
                default:str='?')->str: # the class name to assume when the config names none (a model built in memory)
-    "llama.cpp's architecture name for config `c`; a ModelError pointing to llama.cpp's converter when the writer here lacks it."
+    "llama.cpp's architecture name for config `c`; a ModelError pointing to llama.cpp's converter when it is not here."
     arch = (getattr(c, 'architectures', None) or [default])[0]
     if arch not in GGUF_ARCHS:
         raise ModelError(f"GGUF export: architecture {arch} is not supported here ({', '.join(GGUF_ARCHS)}); "
@@ -561,40 +570,79 @@ def write_gguf(model, # a merged transformers model in memory (float32)
     return gguf_write(dest, model.config, items, tok, tokdir, qtype, name, base, arch_default=type(model).__name__)
 
 # %% ../nbs/08a_export.ipynb #c037
-EXPORT_FORMATS = ('merged', 'gguf')
 MERGED_DTYPES = ('float32', 'float16', 'bfloat16')
+
+@dataclass
+class ExportJob:
+    "What an exporter writes from: the saved adapter, the options and, when it merges, the merge plan and its blocks."
+    adapter:Path # the saved adapter folder (RUN/adapter)
+    meta:dict # its medtune.json; with `merge` (base, base weights) when the export merges
+    tok:object # its tokenizer
+    options:dict # export_adapter's settings: gguf_type, dtype, original_weights
+    report:dict|None=None # the run's report.json, for the model card
+    plan:MergePlan|None=None # the merge plan (None when no chosen exporter merges)
+    ref:object=None # the base model (medtune.model.ResolvedModel)
+    base:Path|None=None # the base's local folder
+    blocks:Callable|None=None # blocks(name): the merged tensor `name`, float32 blocks of rows (the streaming merge)
+
+@dataclass
+class Exporter:
+    "One export format: how it writes its folder, its main files, how to load them."
+    name:str # output.export, `medtune export --formats`, `medtune push --kind` and the folder RUN/exports/NAME
+    write:Callable # write(job, dest): fill the new folder `dest` (card, medtune.json, manifest are added after)
+    files:Callable|list # its main files, for the model card: glob patterns, or files(folder) -> names
+    usage:Callable # usage(where, job) -> Markdown on loading it from `where` (a hub repo with job None; None: as is)
+    merges:bool=True # reads the merged model (job.plan, job.blocks); False: the adapter alone, no merge
+    tap:Callable|None=None # tap(job, dest) -> (wrap(name, blocks), finish()): write as another export pulls the merge
+    check:Callable|None=None # check(adapter folder): refuse before anything is read or written (e.g. its architecture)
+    info:Callable|None=None # info(job) -> dict: the settings kept in medtune.json's `export`, beside `format`
+    help:str='' # what it writes, for `medtune export --help`
+
+EXPORTERS = Registry('exporter', 'medtune.export.EXPORTERS')
 
 # %% ../nbs/08a_export.ipynb #c037c
 def check_gguf(adapter)->tuple: # RUN/adapter, or the run directory holding it
-    "(architecture, pre-tokenizer) llama.cpp will get for this adapter's GGUF export; a ModelError saying why not, read from config and tokenizer only (no weights)."
+    "(architecture, pre-tokenizer) of this adapter's GGUF export, from config and tokenizer only; else a ModelError."
     from transformers import AutoConfig
     from medtune.model import resolve_model, load_tokenizer
-    ad = _adapter_dir(adapter)
+    ad = adapter_dir(adapter)
     ref = resolve_model(read_adapter_meta(ad)['base_model'])
     return _gguf_arch(AutoConfig.from_pretrained(ref.path)), gguf_pre(load_tokenizer(str(ad)))
 
 # %% ../nbs/08a_export.ipynb #c038
-def _usage(kind:str, # 'merged', 'gguf' or 'adapter'
-           name:str, # the folder, file or hub repo to load
-           eos:str|None=None)->str: # end-of-turn token llama.cpp stops at
-    "Markdown on loading an export of `kind` whose main file or folder is `name`."
-    if kind == 'adapter':
-        return ("```python\nfrom peft import AutoPeftModelForCausalLM\nfrom transformers import AutoTokenizer\n"
-                f"model = AutoPeftModelForCausalLM.from_pretrained('{name}')  # loads the base named in adapter_config.json, then the adapter\n"
-                f"tokenizer = AutoTokenizer.from_pretrained('{name}')\n```")
-    if kind == 'merged':
-        return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
-                f"model = AutoModelForCausalLM.from_pretrained('{name}')\ntokenizer = AutoTokenizer.from_pretrained('{name}')\n```")
-    return (f"llama.cpp: `llama-cli -m {name} -cnv` · Ollama: `ollama create medtune-model -f Modelfile` then `ollama run medtune-model` · "
-            f"LM Studio: import `{name}`. The chat template is in the file" + (f"; generation stops at `{eos}`." if eos else '.'))
+def export_files(ex:Exporter, # an exporter
+                 folder)->list: # a folder it wrote
+    "The main files of `ex`'s export in `folder` for its model card: its patterns' matches in order, or `ex.files`."
+    if callable(ex.files): return list(ex.files(Path(folder)))
+    return [p.name for g in ex.files for p in sorted(Path(folder).glob(g))]
+
+def _merged_usage(where:str, # the folder or hub repo to load
+                  job:ExportJob|None=None)->str:
+    "Markdown on loading a merged folder with transformers."
+    return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
+            f"model = AutoModelForCausalLM.from_pretrained('{where}')\n"
+            f"tokenizer = AutoTokenizer.from_pretrained('{where}')\n```")
+
+def _gguf_name(job:ExportJob)->str: return f"model-{job.options['gguf_type']}.gguf"
+
+def _gguf_usage(where:str, # the folder or hub repo
+                job:ExportJob|None=None)->str|None:
+    "Markdown on running the GGUF file with llama.cpp, Ollama or LM Studio (None for a hub repo: the card holds as is)."
+    if job is None: return None  # it names the file, which keeps its name on the hub
+    name, eos = _gguf_name(job), job.tok.eos_token
+    return (f"llama.cpp: `llama-cli -m {name} -cnv` · Ollama: `ollama create medtune-model -f Modelfile` then "
+            f"`ollama run medtune-model` · LM Studio: import `{name}`. The chat template is in the file"
+            + (f"; generation stops at `{eos}`." if eos else '.'))
 
 # %% ../nbs/08a_export.ipynb #c039
-def _publish(dest:Path, write, card:str, meta:dict)->Path:
-    "`persist.publish_folder` with `write(tmp)`, the model card and the metadata."
+def _publish(ex:Exporter, job:ExportJob, dest:Path, fill)->Path:
+    "`persist.publish_folder` with `fill(tmp)`, then the model card, `medtune.json` and the manifest."
     def _all(tmp):
-        write(tmp)
-        atomic_write_text(tmp/'README.md', card)
-        atomic_write_text(tmp/'medtune.json', json.dumps(meta, indent=1))
+        fill(tmp)
+        atomic_write_text(tmp/'README.md', model_card(job.meta, job.report, ex.usage(str(dest), job),
+                                                      export_files(ex, tmp)))
+        info = dict(format=ex.name, **(ex.info(job) if ex.info else {}))
+        atomic_write_text(tmp/'medtune.json', json.dumps({**job.meta, 'export': info}, indent=1))
     return publish_folder(dest, _all)
 
 # %% ../nbs/08a_export.ipynb #c039b
@@ -660,61 +708,104 @@ def _merged_config(plan:MergePlan, dest:Path, dtype:str):
     except OSError: g = GenerationConfig.from_model_config(c)
     g.save_pretrained(dest)
 
+# %% ../nbs/08a_export.ipynb #c039e
+def _merged_tap(job:ExportJob, dest:Path)->tuple:
+    "(wrap, finish) of a merged folder: shards filled as the blocks pass; finish adds configs and tokenizer."
+    dtype = job.options['dtype']
+    w = MergedWriter(job.plan, dest, dtype)
+    def finish(): w.finish(); _merged_config(job.plan, dest, dtype); job.tok.save_pretrained(dest)
+    return w.blocks, finish
+
+def _merged_write(job:ExportJob, dest:Path):
+    "The merged folder, pulling every tensor of the streaming merge itself."
+    wrap, finish = _merged_tap(job, dest)
+    for n in job.plan.tensors:
+        for _ in wrap(n, job.blocks(n)): pass
+    finish()
+
+EXPORTERS.register(Exporter(
+    'merged', _merged_write, ['model*.safetensors', 'config.json'], _merged_usage, tap=_merged_tap,
+    info=lambda job: dict(dtype=job.options['dtype']),
+    help='a transformers folder (safetensors, config, tokenizer): from_pretrained, vLLM, TGI'));
+
+# %% ../nbs/08a_export.ipynb #c039f
+def _gguf_export(job:ExportJob, dest:Path):
+    "The GGUF file and an Ollama Modelfile, from the merged tensors as `job.blocks` yields them."
+    from medtune.config import SMOLLM2_HUB_ID
+    plan, ref, gname, eos = job.plan, job.ref, _gguf_name(job), job.tok.eos_token
+    items = [(n, t.shape, lambda n=n: job.blocks(n)) for n, t in plan.tensors.items()]
+    gguf_write(dest/gname, plan.config, items, job.tok, job.adapter, job.options['gguf_type'],
+               name=f"{job.meta['merge']['base']} medtune", base=SMOLLM2_HUB_ID if ref.kind == 'embedded' else ref.ref,
+               base_dir=job.base)
+    atomic_write_text(dest/'Modelfile', f'FROM ./{gname}\n' + (f'PARAMETER stop "{eos}"\n' if eos else ''))
+
+EXPORTERS.register(Exporter(
+    'gguf', _gguf_export, ['*.gguf', 'Modelfile'], _gguf_usage, check=check_gguf,
+    info=lambda job: dict(type=job.options['gguf_type']),
+    help='one GGUF file (--gguf-type) and an Ollama Modelfile: llama.cpp, Ollama, LM Studio'));
+
+# %% ../nbs/08a_export.ipynb #c039g
+def _passes(exs:list)->list: # the chosen exporters that merge
+    "[(driver, taps)] per pass over the merge: the driver pulls the tensors, each tap writes them as they go by."
+    pull = [e for e in exs if e.tap is None] or exs[:1]
+    return [(pull[0], [e for e in exs if e not in pull])] + [(e, []) for e in pull[1:]]
+
+def _pass(job:ExportJob, driver:Exporter, taps:list, dests:dict, done:dict):
+    "One pass over the merge into `driver` and `taps`; each folder published whole, a tap's inside the driver's."
+    def inner(tmp, i, blocks):
+        if i == len(taps): return driver.write(replace(job, blocks=blocks), tmp)
+        t = taps[i]
+        def fill(ttmp):
+            wrap, finish = t.tap(job, ttmp)
+            inner(tmp, i + 1, lambda n: wrap(n, blocks(n)))
+            finish()
+        done[t.name] = _publish(t, job, dests[t.name], fill)
+    done[driver.name] = _publish(driver, job, dests[driver.name], lambda tmp: inner(tmp, 0, job.blocks))
+
 # %% ../nbs/08a_export.ipynb #c040
 def export_adapter(adapter, # RUN/adapter, or the run directory holding it
-                   formats=EXPORT_FORMATS, # any of 'merged', 'gguf'
+                   formats=None, # names in EXPORTERS (default: every one registered)
                    gguf_type:str='q8_0', # GGUF tensor type: f32, f16, q8_0
                    dtype:str='bfloat16', # dtype of the merged folder's weights
                    out=None, # folder for the exports (default: the run's exports/)
                    original_weights:bool=False)->dict: # merge into the unrounded base weights (see merged_model)
-    "Merge the adapter into its base a block at a time (once for both formats) and write the exports; {format: folder}."
+    "Write the exports by their `EXPORTERS`, merging a block at a time (one pass for merged + gguf); {name: folder}."
     from huggingface_hub.constants import HF_HUB_CACHE
-    from medtune.config import SMOLLM2_HUB_ID
     from medtune.memory import export_need, model_shape
     from medtune.model import resolve_model, load_tokenizer
-    if bad := [f for f in formats if f not in EXPORT_FORMATS]:
-        raise ConfigError(f"export format {bad}: choose from {', '.join(EXPORT_FORMATS)}")
+    names = EXPORTERS.names() if formats is None else list(formats)
+    for f in names: EXPORTERS.check(f, 'export format')
+    exs = [e for e in EXPORTERS if e.name in names]
     if gguf_type not in GGUF_TYPES: raise ConfigError(f"gguf type {gguf_type!r}: choose one of {', '.join(GGUF_TYPES)}")
     if dtype not in MERGED_DTYPES:
         raise ConfigError(f"merged dtype {dtype!r}: choose one of {', '.join(MERGED_DTYPES)}")
-    ad = _adapter_dir(adapter); out = Path(out or ad.parent/'exports')
-    dests = {f: out/('merged' if f == 'merged' else 'gguf') for f in formats}
+    ad = adapter_dir(adapter); out = Path(out or ad.parent/'exports')
+    dests = {e.name: out/e.name for e in exs}
     if taken := [str(d) for d in dests.values() if d.exists()]:
         raise ConfigError(f"{', '.join(taken)} already exists; remove it or pass another output folder")
-    if 'gguf' in formats: check_gguf(ad)  # an unsupported model is refused now, not after minutes of merging
-    meta = read_adapter_meta(ad); ref = resolve_model(meta['base_model'])
-    dl = _hub_download_gib(ref.ref) if ref.kind == 'hub' else 0.0
-    shape = model_shape(ref.ref if ref.kind == 'hub' else ref.path)
-    check_room(export_need(shape, formats, gguf_type, dtype, meta['config']['lora']['r'], dl), out, f"export of {ad}",
-               cache=HF_HUB_CACHE)
-    rounded = meta['config']['model'].get('load_in_4bit', False) and not original_weights
-    base = _base_folder(ref); plan = merge_plan(ad, base, rounded); tok = load_tokenizer(str(ad))
-    merge = dict(base=ref.ref, base_path=ref.path, base_weights='nf4-rounded' if rounded else 'original')
-    meta = {**meta, 'merge': merge}
+    for e in exs:
+        if e.check: e.check(ad)  # an unsupported model is refused now, not after minutes of merging
+    meta = read_adapter_meta(ad)
     rp = ad.parent/'report.json'; report = json.loads(rp.read_text()) if rp.is_file() else None
-    gname, eos = f'model-{gguf_type}.gguf', tok.eos_token
-    def _gguf(tmp, blocks_of): # the GGUF file and Modelfile into tmp, from the merged tensors blocks_of(name)
-        items = [(n, t.shape, lambda n=n: blocks_of(n)) for n, t in plan.tensors.items()]
-        gguf_write(tmp/gname, plan.config, items, tok, ad, gguf_type, name=f"{meta['merge']['base']} medtune",
-                   base=SMOLLM2_HUB_ID if ref.kind == 'embedded' else ref.ref, base_dir=base)
-        atomic_write_text(tmp/'Modelfile', f'FROM ./{gname}\n' + (f'PARAMETER stop "{eos}"\n' if eos else ''))
-    def _merged(tmp, gguf_tmp=None): # the merged folder into tmp; with gguf_tmp, the GGUF too, in the same pass
-        if gguf_tmp is None: write_merged(plan, tmp, dtype)
-        else:
-            w = MergedWriter(plan, tmp, dtype)
-            _gguf(gguf_tmp, lambda n: w.blocks(n, merged_blocks(plan, n))); w.finish()
-        _merged_config(plan, tmp, dtype); tok.save_pretrained(tmp)
-    shards = [fn for fn, _ in merged_shards(plan, dtype)]
-    mcard = model_card(meta, report, _usage('merged', str(dests.get('merged'))), shards + ['config.json'])
-    mmeta, done = {**meta, 'export': dict(format='merged', dtype=dtype)}, {}
-    total = sum(math.prod(t.shape) for t in plan.tensors.values())  # values merged, once for both formats
-    with progress(f"export {' + '.join(f for f in EXPORT_FORMATS if f in formats)}", total, 'param', scale=True):
-        if 'gguf' in formats:  # both: the merged folder is published from inside the GGUF's, each whole or not at all
-            def _gg(tmp):
-                if 'merged' in formats:
-                    done['merged'] = _publish(dests['merged'], lambda tm: _merged(tm, tmp), mcard, mmeta)
-                else: _gguf(tmp, lambda n: merged_blocks(plan, n))
-            gcard = model_card(meta, report, _usage('gguf', gname, eos), [gname, 'Modelfile'])
-            done['gguf'] = _publish(dests['gguf'], _gg, gcard, {**meta, 'export': dict(format='gguf', type=gguf_type)})
-        elif 'merged' in formats: done['merged'] = _publish(dests['merged'], _merged, mcard, mmeta)
+    opts = dict(gguf_type=gguf_type, dtype=dtype, original_weights=original_weights)
+    merging, job, done = [e for e in exs if e.merges], ExportJob(ad, meta, None, opts, report), {}
+    if merging:
+        ref = resolve_model(meta['base_model'])
+        dl = _hub_download_gib(ref.ref) if ref.kind == 'hub' else 0.0
+        shape = model_shape(ref.ref if ref.kind == 'hub' else ref.path)
+        check_room(export_need(shape, [e.name for e in merging], gguf_type, dtype, meta['config']['lora']['r'], dl),
+                   out, f"export of {ad}", cache=HF_HUB_CACHE)
+        rounded = meta['config']['model'].get('load_in_4bit', False) and not original_weights
+        base = _base_folder(ref); plan = merge_plan(ad, base, rounded)
+        merge = dict(base=ref.ref, base_path=ref.path, base_weights='nf4-rounded' if rounded else 'original')
+        job = replace(job, meta={**meta, 'merge': merge}, plan=plan, ref=ref, base=base,
+                      blocks=lambda n: merged_blocks(plan, n))
+    job.tok = load_tokenizer(str(ad))
+    for e in exs:
+        if not e.merges: done[e.name] = _publish(e, job, dests[e.name], lambda tmp, e=e: e.write(job, tmp))
+    if merging:
+        passes = _passes(merging)  # values merged, once per pass
+        total = len(passes) * sum(math.prod(t.shape) for t in job.plan.tensors.values())
+        with progress(f"export {' + '.join(e.name for e in merging)}", total, 'param', scale=True):
+            for driver, taps in passes: _pass(job, driver, taps, dests, done)
     return dict(sorted(done.items()))

@@ -1,4 +1,4 @@
-"""Push an adapter or its merged / GGUF export to a Hugging Face repo: verified, with a model card, in one commit.
+"""Push a saved adapter or export to a Hugging Face model repo: verified, with a card naming the repo, in one commit.
 
 Docs: https://medtune.github.io/medtune/hub.html.md"""
 
@@ -10,14 +10,16 @@ import json, os, re, shutil, tempfile
 from pathlib import Path
 from .core import ConfigError, MedtuneError, atomic_write_text, atomic_write_json, brief
 from .config import EMBEDDED_MODEL, SMOLLM2_HUB_ID
-from .persist import read_json, verify_manifest, write_manifest
-from .export import _adapter_dir, _usage, model_card
+from .persist import adapter_dir, read_json, verify_manifest, write_manifest
+from .export import EXPORTERS, export_files, model_card
 
 # %% auto #0
-__all__ = ['PUSH_KINDS', 'check_repo_id', 'push_source', 'base_hub_id', 'stage_push', 'push']
+__all__ = ['push_kinds', 'check_repo_id', 'push_source', 'base_hub_id', 'stage_push', 'push']
 
 # %% ../nbs/08b_hub.ipynb #h005
-PUSH_KINDS = ('adapter', 'merged', 'gguf')
+def push_kinds()->list:
+    "What `medtune push --kind` takes: the adapter, or the export of any exporter in `medtune.export.EXPORTERS`."
+    return ['adapter', *EXPORTERS.names()]
 
 def check_repo_id(repo:str)->str: # hub model repo: NAMESPACE/NAME
     "`repo` if it is a valid hub repo id, else a ConfigError saying what is allowed."
@@ -32,16 +34,19 @@ def check_repo_id(repo:str)->str: # hub model repo: NAMESPACE/NAME
 
 # %% ../nbs/08b_hub.ipynb #h007
 def push_source(run, # a run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)
-                kind:str='adapter')->Path: # adapter, merged or gguf
+                kind:str='adapter')->Path: # adapter, or an exporter's name (merged, gguf)
     "The saved folder to push, verified against its manifest."
-    if kind not in PUSH_KINDS: raise ConfigError(f"push kind {kind!r}: choose one of {', '.join(PUSH_KINDS)}")
+    if kind not in push_kinds():
+        raise ConfigError(f"push kind {kind!r}: choose one of {', '.join(push_kinds())}, or register an exporter in "
+                          f"{EXPORTERS.where} (MEDTUNE_PLUGINS on the command line)")
     r = Path(run)
-    if kind == 'adapter': f = _adapter_dir(r)
+    if kind == 'adapter': f = adapter_dir(r)
     else:
         f = r/'exports'/kind if (r/'exports'/kind).is_dir() else r
         m = f/'medtune.json'
         if not m.is_file() or read_json(m).get('export', {}).get('format') != kind:
-            raise ConfigError(f"{run}: no {kind} export there; write it first with: medtune export {run} --formats {kind}")
+            raise ConfigError(f"{run}: no {kind} export there; write it first with: "
+                              f"medtune export {run} --formats {kind}")
     verify_manifest(f)
     return f
 
@@ -57,8 +62,18 @@ def _base_note(ref:str)->str:
     if ref == EMBEDDED_MODEL:
         return (f"\n\nIt trained on medtune's embedded copy of SmolLM2-135M-Instruct (its Q4_1 GGUF, converted), "
                 f"whose weights are close to, not identical with, `{SMOLLM2_HUB_ID}`'s.")
-    if base_hub_id(ref) is None: return f"\n\nIts base was a local folder (`{ref}`): set `base_model_name_or_path` in `adapter_config.json` to where that model is."
+    if base_hub_id(ref) is None:
+        return (f"\n\nIts base was a local folder (`{ref}`): set `base_model_name_or_path` in `adapter_config.json` "
+                "to where that model is.")
     return ''
+
+# %% ../nbs/08b_hub.ipynb #h010u
+def _adapter_usage(repo:str)->str: # the hub repo it is pushed to
+    "Markdown on loading the pushed adapter with peft (its base from adapter_config.json)."
+    return ("```python\nfrom peft import AutoPeftModelForCausalLM\nfrom transformers import AutoTokenizer\n"
+            f"model = AutoPeftModelForCausalLM.from_pretrained('{repo}')  "
+            "# loads the base named in adapter_config.json, then the adapter\n"
+            f"tokenizer = AutoTokenizer.from_pretrained('{repo}')\n```")
 
 # %% ../nbs/08b_hub.ipynb #h011
 def _link(src:Path, dest:Path):
@@ -68,24 +83,27 @@ def _link(src:Path, dest:Path):
 
 # %% ../nbs/08b_hub.ipynb #h012
 def stage_push(src:Path, # a verified folder (push_source)
-               kind:str, # adapter, merged or gguf
+               kind:str, # adapter, or an exporter's name (merged, gguf)
                repo:str, # hub repo id it goes to
                dest:Path)->Path: # an empty folder to fill
-    "The repo's content in `dest`: the folder's files, a model card naming `repo`, an adapter's base named by hub id, a new manifest."
+    "The repo's content in `dest`: the folder's files, a card naming `repo`, an adapter's base by hub id, a manifest."
     meta = read_json(src/'medtune.json')
     for f in src.iterdir():
         if f.is_file() and f.name not in ('README.md', 'manifest.json'): _link(f, dest/f.name)
     rp = (src.parent if kind == 'adapter' else src.parent.parent)/'report.json'
     fix = 'evaluate again (medtune eval --adapter RUN/adapter), or move it away to push without the results table'
     report = read_json(rp, fix) if rp.is_file() else None
-    if kind == 'gguf': shutil.copy2(src/'README.md', dest/'README.md')  # its usage names the file, which keeps its name
-    elif kind == 'merged': atomic_write_text(dest/'README.md', model_card(meta, report, _usage('merged', repo), ['model.safetensors', 'config.json']))
-    else:
+    if kind == 'adapter':
         c = read_json(src/'adapter_config.json')
         if hub := base_hub_id(meta['base_model']): c['base_model_name_or_path'] = hub
         atomic_write_json(dest/'adapter_config.json', c)  # a new file: the run's own stays as it was
-        atomic_write_text(dest/'README.md', model_card(meta, report, _usage('adapter', repo) + _base_note(meta['base_model']),
+        usage = _adapter_usage(repo) + _base_note(meta['base_model'])
+        atomic_write_text(dest/'README.md', model_card(meta, report, usage,
                                                        ['adapter_model.safetensors', 'adapter_config.json']))
+    else:
+        ex = EXPORTERS.check(kind, '--kind')
+        if (usage := ex.usage(repo, None)) is None: shutil.copy2(src/'README.md', dest/'README.md')  # names its files
+        else: atomic_write_text(dest/'README.md', model_card(meta, report, usage, export_files(ex, src)))
     write_manifest(dest)
     return dest
 
@@ -97,7 +115,8 @@ def _hub_error(e:Exception, repo:str)->MedtuneError:
         code = getattr(getattr(e, 'response', None), 'status_code', None)
         why = {401: 'the token was not accepted', 403: f"the token may not write to {repo.split('/')[0]}"}
         why = why.get(code, brief(e))
-        return MedtuneError(f"the hub refused the push to {repo} (HTTP {code}: {why}); log in with a token that can write (`hf auth login`, or HF_TOKEN) "
+        return MedtuneError(f"the hub refused the push to {repo} (HTTP {code}: {why}); log in with a token that can "
+                            "write (`hf auth login`, or HF_TOKEN) "
                             f"and check that you may create repos in {repo.split('/')[0]!r}. No commit was made.")
     return MedtuneError(f"cannot reach the Hugging Face hub ({type(e).__name__}: {brief(e)}); "
                         "check the connection and push again. No commit was made.")
@@ -113,16 +132,20 @@ def push(run, # a run directory, or the folder to push
     from huggingface_hub import HfApi, get_token
     check_repo_id(repo)  # the cheap checks first; verifying the folder reads every file
     if api is None:
-        if os.environ.get('HF_HUB_OFFLINE', '0').lower() not in ('0', '', 'false', 'no'): raise ConfigError("HF_HUB_OFFLINE is set: unset it to push to the hub")
+        if os.environ.get('HF_HUB_OFFLINE', '0').lower() not in ('0', '', 'false', 'no'):
+            raise ConfigError("HF_HUB_OFFLINE is set: unset it to push to the hub")
         api = HfApi()
     if not (api.token or get_token()):
-        raise ConfigError("not logged in to the Hugging Face hub: run `hf auth login` (or set HF_TOKEN) with a token that can write; "
+        raise ConfigError("not logged in to the Hugging Face hub: run `hf auth login` (or set HF_TOKEN) with a token "
+                          "that can write; "
                           "in a notebook: from huggingface_hub import notebook_login; notebook_login()")
     src = push_source(run, kind)
-    with tempfile.TemporaryDirectory(prefix='.push-', dir=src.parent) as tmp:  # beside the folder: its weights are hard-linked, not copied
+    # beside the folder: its weights are hard-linked, not copied
+    with tempfile.TemporaryDirectory(prefix='.push-', dir=src.parent) as tmp:
         stage_push(src, kind, repo, Path(tmp))
         try:
             api.create_repo(repo, private=private, exist_ok=True, repo_type='model')
-            info = api.upload_folder(repo_id=repo, folder_path=tmp, repo_type='model', commit_message=f'medtune: {kind} ({src.name})')
+            info = api.upload_folder(repo_id=repo, folder_path=tmp, repo_type='model',
+                                     commit_message=f'medtune: {kind} ({src.name})')
         except (httpx.HTTPError, OSError) as e: raise _hub_error(e, repo) from None
     return getattr(info, 'commit_url', None) or f'https://huggingface.co/{repo}'

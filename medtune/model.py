@@ -16,7 +16,7 @@ from .env import dist_info
 # %% auto #0
 __all__ = ['EMBEDDED_GGUF', 'EMBEDDED_SHA256', 'EMBEDDED_DIRNAME', 'cache_dir', 'embedded_gguf', 'embedded_model_dir',
            'ResolvedModel', 'resolve_model', 'ready_tokenizer', 'load_tokenizer', 'load_model', 'param_counts',
-           'check_lora', 'rewrites_base', 'add_lora']
+           'check_lora', 'rewrites_base', 'add_lora', 'for_inference']
 
 # %% ../nbs/06_model.ipynb #c005
 EMBEDDED_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -232,3 +232,12 @@ def add_lora(model, # a loaded base model
     import torch
     torch.manual_seed(seed)  # peft draws the A matrices from torch's global generator
     return get_peft_model(model, pcfg)
+
+# %% ../nbs/06_model.ipynb #c035
+def for_inference(model, # a loaded (or adapted) model
+                  backend:str='hf'): # 'hf' or 'unsloth', as it was loaded with
+    "`model` ready to generate: Unsloth's inference mode on that backend, eval mode on both."
+    if backend == 'unsloth':
+        from unsloth import FastLanguageModel
+        FastLanguageModel.for_inference(model)
+    return model.eval()

@@ -1,4 +1,4 @@
-"""Save the adapter as safetensors with metadata and a manifest (sha256 of every file), verified at every load.
+"""Save the adapter as safetensors with metadata and a manifest (sha256 of every file), verified whenever it is loaded.
 
 Docs: https://medtune.github.io/medtune/persist.html.md"""
 
@@ -6,13 +6,15 @@ Docs: https://medtune.github.io/medtune/persist.html.md"""
 
 # %% ../nbs/08_persist.ipynb #c002
 from __future__ import annotations
-import json, shutil, tempfile
+import json, secrets, shutil
+from contextlib import contextmanager
 from pathlib import Path
-from .core import IntegrityError, brief, sha256_file, atomic_write_json, atomic_write_text, publish_dir
+from .core import (ConfigError, FolderLock, IntegrityError, brief, sha256_file, atomic_write_json,
+                          atomic_write_text, publish_dir)
 
 # %% auto #0
-__all__ = ['MANIFEST', 'RESAVE', 'read_json', 'write_manifest', 'verify_manifest', 'publish_folder', 'save_adapter',
-           'save_initial', 'read_adapter_meta', 'load_adapter']
+__all__ = ['MANIFEST', 'RESAVE', 'read_json', 'write_manifest', 'verify_manifest', 'new_folder', 'publish_folder', 'save_adapter',
+           'save_initial', 'read_adapter_meta', 'adapter_dir', 'load_adapter']
 
 # %% ../nbs/08_persist.ipynb #c005
 MANIFEST = 'manifest.json'
@@ -45,7 +47,8 @@ def verify_manifest(folder)->dict: # a folder written with write_manifest
     "Check every file against `manifest.json`; raise IntegrityError naming each problem."
     folder = Path(folder)
     mf = folder/MANIFEST
-    if not mf.is_file(): raise IntegrityError(f"{folder}: no {MANIFEST}; it was not saved by medtune or the save did not finish")
+    if not mf.is_file():
+        raise IntegrityError(f"{folder}: no {MANIFEST}; it was not saved by medtune or the save did not finish")
     man = read_json(mf)
     files = man.get('files')
     if not isinstance(files, dict) or not all(isinstance(i, dict) and {'sha256', 'bytes'} <= i.keys()
@@ -56,25 +59,63 @@ def verify_manifest(folder)->dict: # a folder written with write_manifest
     for name, info in man['files'].items():
         p = folder/name
         if not p.is_file(): problems.append(f'{name}: missing')
-        elif p.stat().st_size != info['bytes'] or sha256_file(p) != info['sha256']: problems.append(f'{name}: content changed (sha256 mismatch)')
+        elif p.stat().st_size != info['bytes'] or sha256_file(p) != info['sha256']:
+            problems.append(f'{name}: content changed (sha256 mismatch)')
     extra = [p.relative_to(folder).as_posix() for p in folder.rglob('*') if p.is_file() and p.name != MANIFEST
              and p.relative_to(folder).as_posix() not in man['files']]
     problems += [f'{n}: not in the manifest' for n in extra]
     if problems: raise IntegrityError(f"{folder}: integrity check failed:\n  " + '\n  '.join(problems))
     return man
 
+# %% ../nbs/08_persist.ipynb #c007n
+def _new_top(path:Path, flag:str)->Path|None:
+    "The highest folder that creating `path` makes (None: it exists); ConfigError when it or a parent is a file."
+    top = None
+    for q in [path, *path.parents]:
+        if q.is_dir(): return top
+        if q.exists() or q.is_symlink():
+            raise ConfigError(f"{flag} {path}: {q} exists and is not a folder; choose another {flag}")
+        top = q
+    return top
+
+# %% ../nbs/08_persist.ipynb #c007o
+@contextmanager
+def new_folder(path, # the folder: a run directory, an evaluation's output, a save's temporary folder
+               resume:bool=False, # it may hold a run to continue (else it must be new or empty)
+               flag:str='--out', # how the user named it, for messages
+               resumable:bool=True, # say that --resume continues a non-empty one
+               keep=None, # keep(path) -> True when a failed folder holds work worth keeping
+               lock:bool=True): # hold its FolderLock while the block runs
+    "Create (or reopen) `path` and lock it while the block runs; on failure remove what was made unless `keep(path)`."
+    path = Path(path)
+    top = _new_top(path, flag)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{flag} {path}: cannot create this folder ({brief(e)}); choose another {flag}") from None
+    lk = FolderLock(path, flag) if lock else None
+    try:
+        if lk: lk.acquire()
+        if not resume and any(f.name != FolderLock.name for f in path.iterdir()):
+            raise ConfigError(f"output directory {path} already exists and is not empty; choose another {flag}"
+                              + (", or pass --resume to continue it" if resumable else ''))
+        yield path
+    except BaseException:
+        if lk: lk.release()
+        if top is not None and not (keep and keep(path)): shutil.rmtree(top, ignore_errors=True)
+        raise
+    finally:
+        if lk: lk.release()
+
 # %% ../nbs/08_persist.ipynb #c007p
 def publish_folder(dest, # final folder
                    write)->Path: # write(tmp): fills the temporary folder
-    "Fill a temporary sibling of `dest` with `write(tmp)` and a manifest, then rename it to `dest`; nothing is left on failure."
+    "Fill a new temporary sibling of `dest` with `write(tmp)` and a manifest, then rename it to `dest` (`new_folder`)."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
-    try:
+    tmp = dest.with_name(f'.{dest.name}.{secrets.token_hex(4)}')
+    with new_folder(tmp, flag=str(dest), lock=False):
         write(tmp)
         write_manifest(tmp)
         return publish_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
 
 # %% ../nbs/08_persist.ipynb #c010
 def save_adapter(model, # PeftModel
@@ -107,6 +148,18 @@ def read_adapter_meta(folder)->dict:
     "The verified `medtune.json` of a saved adapter."
     verify_manifest(folder)
     return read_json(Path(folder)/'medtune.json')
+
+# %% ../nbs/08_persist.ipynb #c011a
+def adapter_dir(path, # RUN/adapter, or the run directory that holds it
+                flag:str='')->Path: # how the user gave it (e.g. '--adapter'), for messages
+    "RUN/adapter for a run directory, else `path` itself; a ConfigError when neither is a saved adapter."
+    p, where = Path(path), f"{flag} {path}" if flag else str(path)
+    if (p/'adapter').is_dir(): p = p/'adapter'
+    if not p.is_dir():
+        raise ConfigError(f"{where}: no such folder; pass RUN/adapter or the run directory that holds it")
+    if not (p/'adapter_config.json').is_file():
+        raise ConfigError(f"{where}: not a saved adapter; pass RUN/adapter or the run directory that holds it")
+    return p
 
 # %% ../nbs/08_persist.ipynb #c012
 def load_adapter(base_model, # the base model the adapter was trained on

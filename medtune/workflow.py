@@ -18,7 +18,8 @@ from .env import env_report, choose_padding_free, dist_info, check_launch, hf_on
 from .memory import memory_snapshot, free_memory
 from .examples import load_examples, split_examples, data_fingerprint
 from .medical import prepare_data
-from .model import ResolvedModel, resolve_model, rewrites_base
+from .model import ResolvedModel, for_inference, resolve_model, rewrites_base
+from .persist import adapter_dir, new_folder
 
 # %% auto #0
 __all__ = ['NOT_ADVICE', 'default_run_dir', 'RunState', 'Prepared', 'prepare', 'train_stage', 'save_stage', 'eval_stage',
@@ -107,6 +108,8 @@ def prepare(cfg:Config)->Prepared:
     env = _env(cfg)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
     choose_padding_free(cfg.train, env['backend'])  # a train.padding_free this backend cannot do fails now, before data or weights load
+    from medtune.export import EXPORTERS
+    for f in cfg.output.export: EXPORTERS.check(f, 'output.export')  # a wrong name fails now, not after training
     exs, checks = prepare_data(cfg)  # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
     if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
@@ -188,10 +191,7 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
     from medtune.evaluate import compare, side_by_side, describe_method
     from medtune.freetext import compare_freetext, refusal_probe, load_probes
     state.begin('evaluate')
-    if p.env['backend'] == 'unsloth':
-        from unsloth import FastLanguageModel
-        FastLanguageModel.for_inference(model)
-    model.eval()
+    for_inference(model, p.env['backend'])
     ev = p.cfg.eval
     results, rows = compare(model, tok, p.benchmarks, ev.batch_size, ev.method, ev.styles, ev.max_new_tokens)
     atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
@@ -237,41 +237,13 @@ def _keep(run_dir:Path)->bool:
     "Whether a failed run directory holds work worth keeping (a checkpoint or a saved adapter)."
     return (run_dir/'adapter').is_dir() or any((run_dir/'checkpoints').glob('checkpoint-*'))
 
-# %% ../nbs/11_workflow.ipynb #c019c
-def _new_top(path:Path, flag:str)->Path|None:
-    "The highest folder that creating `path` makes (None: it exists); ConfigError when it or a parent is a file."
-    top = None
-    for q in [path, *path.parents]:
-        if q.is_dir(): return top
-        if q.exists() or q.is_symlink():
-            raise ConfigError(f"{flag} {path}: {q} exists and is not a folder; choose another {flag}")
-        top = q
-    return top
-
 # %% ../nbs/11_workflow.ipynb #c019d
-@contextmanager
 def run_folder(path, # the run directory, or an evaluation's output folder
                resume:bool=False, # it may hold a run to continue (else it must be new or empty)
                flag:str='--out', # how the user named it, for messages
                resumable:bool=True): # say that --resume continues a non-empty one
-    "Create (or reopen) `path` and hold its lock while the block runs; on failure remove what was made unless it keeps work."
-    path = Path(path)
-    top = _new_top(path, flag)
-    try: path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"{flag} {path}: cannot create this folder ({brief(e)}); choose another {flag}") from None
-    lock = FolderLock(path, flag)
-    try:
-        lock.acquire()
-        if not resume and any(f.name != FolderLock.name for f in path.iterdir()):
-            raise ConfigError(f"output directory {path} already exists and is not empty; choose another {flag}"
-                              + (", or pass --resume to continue it" if resumable else ''))
-        yield path
-    except BaseException:
-        lock.release()
-        if top is not None and not _keep(path): shutil.rmtree(top, ignore_errors=True)
-        raise
-    finally: lock.release()
+    "`persist.new_folder` for a run: on failure it is kept when it holds a checkpoint or a saved adapter."
+    return new_folder(path, resume, flag, resumable, keep=_keep)
 
 # %% ../nbs/11_workflow.ipynb #c019f
 def _check_resume(cfg:Config, run_dir:Path):
@@ -452,9 +424,7 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides of the run's eval section (default os.environ); the arguments above win
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta
-    adapter = Path(adapter)
-    if (adapter/'adapter').is_dir(): adapter = adapter/'adapter'
-    if not adapter.is_dir(): raise ConfigError(f"--adapter {adapter}: no such folder; pass RUN/adapter or a run directory")
+    adapter = adapter_dir(adapter, '--adapter')
     meta = read_adapter_meta(adapter)
     ev = dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
     cfg = _adapter_cfg(meta, model, ev, os.environ if environ is None else environ)
@@ -494,16 +464,12 @@ class Tuned:
 def load_tuned(adapter, # RUN/adapter, or the run directory holding it
                model:str|None=None)->Tuned: # base model reference (default: the one it was trained on)
     "A saved adapter on its base, loaded as it was trained, manifest verified first."
-    from medtune.export import _adapter_dir
     from medtune.persist import read_adapter_meta
-    ad = _adapter_dir(adapter)
+    ad = adapter_dir(adapter)
     cfg = _adapter_cfg(read_adapter_meta(ad), model)
     env = _env(cfg)
     m, tok = _load_tuned_model(resolve_model(cfg.model.name), cfg, env, ad)
-    if env['backend'] == 'unsloth':
-        from unsloth import FastLanguageModel
-        FastLanguageModel.for_inference(m)
-    return Tuned(m.eval(), tok, cfg, ad)
+    return Tuned(for_inference(m, env['backend']), tok, cfg, ad)
 
 # %% ../nbs/11_workflow.ipynb #a003
 def ask(tuned:Tuned, # from load_tuned

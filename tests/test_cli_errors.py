@@ -14,7 +14,7 @@ CASES = {
     'unknown_benchmark': ('preset: cpu-demo\neval:\n  benchmarks: [medqa, usmle]\n', "unknown benchmark 'usmle'"),
     'padding_free_on_hf': ('preset: cpu-demo\nmodel:\n  backend: hf\ntrain:\n  padding_free: true\n', 'train.padding_free: true needs the unsloth backend'),
     'freetext_source_missing': ('preset: cpu-demo\neval:\n  freetext: DATA/qa_nope.jsonl\n', 'qa_nope.jsonl: file not found'),
-    'unknown_export': ('preset: cpu-demo\noutput:\n  export: [merged, onnx]\n', "output.export[1] = 'onnx': Input should be 'merged' or 'gguf'"),
+    'unknown_export': ('preset: cpu-demo\noutput:\n  export: [merged, onnx]\n', "output.export: 'onnx' is not a known exporter; use one of merged, gguf"),
     'unknown_model': ('preset: cpu-demo\nmodel:\n  name: someone/not-a-model-xyz\n', "model.name = 'someone/not-a-model-xyz'"),
     'empty_config': ('# to do\n', 'cfg.yaml: the config is empty: name at least a preset or model.name'),
     'key_not_a_string': ('1: 2\n', 'cfg.yaml: top-level key 1 is not a section name'),

@@ -27,12 +27,10 @@ def _unsloth_tiny(tmp_path):
     sys.path.insert(0, str(ROOT/'benchmarks'))
     from bench_train import make_model_dir
     from medtune.config import ModelConfig
-    from medtune.model import ResolvedModel, load_model
+    from medtune.model import ResolvedModel, for_inference, load_model
     make_model_dir('tiny', tmp_path/'m')
     model, tok = load_model(ResolvedModel('tiny', str(tmp_path/'m'), 'local', 'random tiny'), ModelConfig(load_in_4bit=True), 'bfloat16', 'unsloth', 1024)
-    from unsloth import FastLanguageModel
-    FastLanguageModel.for_inference(model)
-    return model.eval()
+    return for_inference(model, 'unsloth')
 
 def _shared_prefix_requests():
     "Six contexts sharing a 300-token prefix, each with three continuations of 1 to 3 tokens."
