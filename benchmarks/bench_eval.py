@@ -50,7 +50,7 @@ def sources(shared:Path)->dict:
 
 def select(name:str, src:dict, n:int, seed:int, k:int)->tuple:
     "(items with their shots, the k-shot pool, a note on where the shots come from)."
-    from medtune.evaluate import read_items, draw_shots
+    from medtune.benchmarks import read_items, draw_shots
     every = read_items(src['test'])
     if 'split' in src:  # PubMedQA: the official test half; the other half is the shot pool
         gt = json.loads(Path(src['split']).read_text())

@@ -43,12 +43,13 @@ def main(argv=None):
     import torch
     from medtune.export import merged_model, export_adapter
     from medtune.data import read_records, sample_path
-    from medtune.evaluate import read_items, render_prompt
+    from medtune.benchmarks import BENCHMARKS, read_items, sample_file
+    from medtune.evaluate import render_prompt
     bin_dir = Path(a.llama_cpp)
     t0 = time.time()
     model, tok, meta = merged_model(a.run)
     qa = [r for _, r in read_records(sample_path('medquad'))][:a.n // 2]
-    mcq = read_items(sample_path('medqa', 'eval'))[:a.n - len(qa)]
+    mcq = read_items(sample_file(BENCHMARKS['medqa'].sample))[:a.n - len(qa)]
     questions = [r['question'] for r in qa] + [r['question'] for r in mcq]
     prompts = ([tok.apply_chat_template([{'role': 'user', 'content': r['question']}], tokenize=False, add_generation_prompt=True) for r in qa]
                + [render_prompt(tok, r) for r in mcq])

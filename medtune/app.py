@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from .core import ConfigError, MedtuneError, Stopped, brief
 from .config import Config, PRESETS, EMBEDDED_MODEL, make_config, load_config
-from .data import TRAIN_SAMPLES, EVAL_SAMPLES, FILE_SUFFIXES, sample_path
+from .data import TRAIN_SAMPLES, FILE_SUFFIXES
+from .benchmarks import BENCHMARKS, named_benchmarks, sample_file
 from fastcore.basics import patch
 
 # %% auto #0
@@ -120,7 +121,8 @@ def _eval_items(cfg:Config)->int|None:
     total = 0
     for spec in cfg.eval.benchmarks:
         if cfg.eval.n: total += cfg.eval.n
-        elif spec in EVAL_SAMPLES: total += sum(1 for _ in open(sample_path(spec, 'eval')))
+        elif spec in named_benchmarks() and (f := sample_file(BENCHMARKS[spec].sample)).is_file():
+            total += sum(1 for _ in open(f))
         else: return None
     return total
 
@@ -365,7 +367,7 @@ class App:
             samples=W.SelectMultiple(options=[f'sample:{k}' for k in TRAIN_SAMPLES], rows=2, description='shipped data'),
             files=W.Text(description='files / hub ids', placeholder='my.jsonl, owner/dataset', continuous_update=False),
             upload=W.FileUpload(accept='.jsonl,.json,.csv,.parquet,.gz', multiple=False, description='upload data'),
-            benchmarks=W.SelectMultiple(options=list(EVAL_SAMPLES), rows=4, description='benchmarks'),
+            benchmarks=W.SelectMultiple(options=named_benchmarks(), rows=4, description='benchmarks'),
             n=W.IntText(description='items per benchmark'), lora_r=W.IntText(description='LoRA r'),
             lr=W.FloatText(description='learning rate'), max_steps=W.IntText(description='steps (-1: epochs)'),
             epochs=W.FloatText(description='epochs'), max_length=W.IntText(description='max length (tokens)'),
@@ -420,7 +422,7 @@ def load_preset(self:App, preset:str): # a name in PRESETS
         w['preset'].value, w['model'].value = preset, v['model']
         w['samples'].value = tuple(s for s in v['data'] if s in w['samples'].options)
         w['files'].value = ', '.join(s for s in v['data'] if s not in w['samples'].options)
-        w['benchmarks'].options = tuple(dict.fromkeys([*EVAL_SAMPLES, *v['benchmarks']]))
+        w['benchmarks'].options = tuple(dict.fromkeys([*named_benchmarks(), *v['benchmarks']]))
         w['benchmarks'].value = tuple(v['benchmarks'])
         w['n'].value = v['n'] or 0
         for k in ('lora_r', 'lr', 'max_steps', 'epochs', 'max_length', 'batch_size'): w[k].value = v[k]

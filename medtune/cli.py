@@ -43,10 +43,15 @@ def _parser():
     e.add_argument('--adapter', help='RUN/adapter folder (or the run directory); without it, --model is evaluated alone')
     e.add_argument('--model', help='model reference (hub id, folder, embedded:NAME); with --adapter: its base (default: the one it was trained on)')
     e.add_argument('--load-in-4bit', action='store_true', help='without --adapter: score the 4-bit (nf4) quantised model instead of full precision')
-    e.add_argument('--benchmarks', help='comma-separated: medqa,pubmedqa,mmlu_medical,medmcqa or NAME=file.jsonl')
+    from medtune.benchmarks import BENCHMARKS, named_benchmarks
+    from medtune.evaluate import SCORERS
+    e.add_argument('--benchmarks', help=f"comma-separated: {','.join(named_benchmarks())} or NAME=file.jsonl "
+                                        f"(your own: {BENCHMARKS.where})")
     e.add_argument('--n', type=_count(1), help='items per benchmark')
     e.add_argument('--batch-size', type=_count(1), help='prompts per forward pass')
-    e.add_argument('--method', choices=['letter', 'continuation', 'generate'], help="scoring (default: the run's eval.method): letter log-likelihood, lm-eval continuation log-likelihood (acc, acc_norm), or generation")
+    e.add_argument('--method', choices=SCORERS.names(),
+                   help=f"scoring method (default: the run's eval.method): {', '.join(SCORERS.names())} "
+                        f"(your own: {SCORERS.where})")
     e.add_argument('--shots', type=_count(0), help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
     e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')

@@ -156,8 +156,8 @@ class TrainConfig(_Section):
 # %% ../nbs/01_config.ipynb #c010b
 def _some_benchmark(v:list)->list: # eval.benchmarks
     "`v` unchanged unless it names no benchmark: an evaluation of nothing would pass every check."
-    if not v: raise ValueError('names no benchmark: list at least one (medqa, pubmedqa, mmlu_medical, medmcqa, '
-                               'or NAME=file.jsonl)')
+    if not v: raise ValueError('names no benchmark: list at least one (a name in medtune.benchmarks.BENCHMARKS, '
+                               'e.g. medqa, or NAME=file.jsonl)')
     return v
 
 # %% ../nbs/01_config.ipynb #c011
@@ -172,10 +172,11 @@ class EvalConfig(_Section):
     freetext_n: int = Field(32, ge=0, le=100000) # held-out pairs answered by base and tuned (ROUGE-L, token F1, length); 0 = skip
     refusal_probe: bool = True # answer the shipped unsafe (and safe control) medical prompts; report refusal rates
     seed: int = 0 # seed for sampling items (and k-shot examples)
-    method: Literal['letter', 'continuation', 'generate'] = 'letter' # letter: chat-template letter log-likelihood; continuation: lm-eval's per-choice log-likelihood (acc, acc_norm); generate: greedy answer, letter extracted
+    method: str = 'letter' # scoring method, a name in medtune.evaluate.SCORERS: letter, continuation, generate, or yours
+    max_answer_tokens: int = Field(32, ge=1, le=4096) # generate scoring method: longest reply to a benchmark question
     shots: int = Field(0, ge=0, le=32) # k-shot: solved examples before each question
     dev: dict[str, str] = Field(default_factory=dict) # benchmark name -> file or folder of k-shot examples, e.g. MMLU's dev/ CSVs (default: the shipped PubMedQA training sample for pubmedqa, else the benchmark's items not evaluated)
-    styles: dict[str, Literal['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation']] = Field(default_factory=dict) # continuation: benchmark name -> lm-eval prompt format (default: detected)
+    styles: dict[str, str] = Field(default_factory=dict) # continuation: benchmark -> style in medtune.evaluate.STYLES
 
 # %% ../nbs/01_config.ipynb #c012
 class OutputConfig(_Section):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['log', 'LIBRARY_LOGGERS', 'MedtuneError', 'ConfigError', 'DataError', 'ModelError', 'IntegrityError', 'TrainingError',
-           'Stopped', 'brief', 'disk_full', 'is_oom', 'sha256_file', 'sha256_json', 'atomic_write_text',
+           'Stopped', 'brief', 'disk_full', 'is_oom', 'package_path', 'sha256_file', 'sha256_json', 'atomic_write_text',
            'atomic_write_json', 'publish_dir', 'lock_file', 'FolderLock', 'Registry', 'load_plugins', 'redact',
            'set_verbosity', 'say', 'run_log', 'progress', 'advance']
 
@@ -67,6 +67,12 @@ def is_oom(err:BaseException)->bool:
     if type(err).__name__ == 'OutOfMemoryError': return True  # torch.OutOfMemoryError, without importing torch
     return isinstance(err, (RuntimeError, MemoryError)) and any(
         s in str(err) for s in ('out of memory', "can't allocate memory", 'CUBLAS_STATUS_ALLOC_FAILED'))
+
+# %% ../nbs/00_core.ipynb #c006h
+def package_path(*parts:str)->Path: # e.g. 'samples', 'medquad_train.jsonl'
+    "A path inside the installed medtune package (its shipped samples and resources)."
+    import importlib.util
+    return Path(importlib.util.find_spec('medtune').origin).parent.joinpath(*parts)
 
 # %% ../nbs/00_core.ipynb #c008
 def sha256_file(path, # file to hash

@@ -6,28 +6,25 @@ Docs: https://medtune.github.io/medtune/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #c002
 from __future__ import annotations
-import csv, errno, gzip, importlib.util, json, os, re, zlib
+import csv, errno, gzip, json, os, re, zlib
 from pathlib import Path
 from typing import Callable
-from .core import DataError, brief
+from .core import DataError, brief, package_path
 
 # %% auto #0
-__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'EVAL_SAMPLES', 'FILE_SUFFIXES', 'MAX_LINE_BYTES', 'sample_path', 'DuplicateKeyError',
-           'read_records', 'hub_ref', 'hub_rows', 'source_rows', 'source_split', 'Problems']
+__all__ = ['SAMPLES_DIR', 'TRAIN_SAMPLES', 'FILE_SUFFIXES', 'MAX_LINE_BYTES', 'sample_path', 'DuplicateKeyError', 'read_records',
+           'hub_ref', 'hub_rows', 'source_rows', 'source_split', 'Problems']
 
 # %% ../nbs/04_data.ipynb #c005
-SAMPLES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'samples'
+SAMPLES_DIR = package_path('samples')
 TRAIN_SAMPLES = {'medquad': 'medquad_train.jsonl', 'pubmedqa': 'pubmedqa_train.jsonl'}
-EVAL_SAMPLES = {'medqa': 'medqa_eval.jsonl', 'pubmedqa': 'pubmedqa_eval.jsonl',
-                'mmlu_medical': 'mmlu_medical_eval.jsonl', 'medmcqa': 'medmcqa_eval.jsonl'}
 
 # %% ../nbs/04_data.ipynb #c006
-def sample_path(name:str, # sample name, e.g. 'medquad'
-                split:str='train'): # 'train' or 'eval'
-    "Path of a shipped sample file."
-    table = TRAIN_SAMPLES if split == 'train' else EVAL_SAMPLES
-    if name not in table: raise DataError(f"unknown {split} sample {name!r}; shipped {split} samples: {', '.join(table)}")
-    return SAMPLES_DIR/table[name]
+def sample_path(name:str)->Path: # training sample name, e.g. 'medquad' (benchmark samples: medtune.benchmarks)
+    "Path of a shipped training sample file."
+    if name not in TRAIN_SAMPLES:
+        raise DataError(f"unknown train sample {name!r}; shipped train samples: {', '.join(TRAIN_SAMPLES)}")
+    return SAMPLES_DIR/TRAIN_SAMPLES[name]
 
 # %% ../nbs/04_data.ipynb #c009
 FILE_SUFFIXES = ('.jsonl', '.json', '.csv', '.parquet', '.gz')
@@ -279,7 +276,7 @@ def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
                 errors:list|None=None, # collect bad lines here instead of raising
                 check_header:Callable|None=None): # vets a CSV header (read_records)
     "Yield (where, row) for one data source."
-    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1], 'train'), errors, check_header)
+    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1]), errors, check_header)
     return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors, check_header)
 
 # %% ../nbs/04_data.ipynb #c040a

@@ -7,112 +7,18 @@ Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 # %% ../nbs/09_evaluate.ipynb #c002
 from __future__ import annotations
 import contextlib, logging, math, random, re
-from pathlib import Path
-from .core import ConfigError, DataError, MedtuneError, advance, is_oom, progress, say
-from .data import EVAL_SAMPLES, FILE_SUFFIXES, sample_path, read_records, hub_rows
-from .formats import PUBMEDQA_OPTIONS, check_header, mcq_item, mcq_prompt
+from dataclasses import dataclass
+from typing import Callable
+from .core import ConfigError, DataError, MedtuneError, Registry, advance, is_oom, progress, say
+from .formats import PUBMEDQA_OPTIONS, mcq_prompt
+from .benchmarks import BENCHMARKS
 
 # %% auto #0
-__all__ = ['DEV_SAMPLES', 'MMLU_MEDICAL', 'HUB_BENCHMARKS', 'STYLES', 'METHODS', 'read_items', 'draw_shots', 'benchmark_items',
-           'load_benchmark', 'load_benchmarks', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style',
-           'doc_text', 'doc_choices', 'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups', 'in_batches',
-           'loglikelihoods', 'score_continuation', 'extract_answer', 'generate_texts', 'generate_answers',
-           'score_generate', 'wilson_ci', 'mcnemar_exact', 'paired_bootstrap_ci', 'calibration', 'summarize',
-           'by_subject', 'describe_method', 'score_benchmark', 'model_sides', 'compare', 'generate', 'side_by_side']
-
-# %% ../nbs/09_evaluate.ipynb #c005
-DEV_SAMPLES = {'pubmedqa': ('pubmedqa', 'train')}  # shipped benchmark -> shipped sample that is its k-shot pool (disjoint from the eval sample)
-
-# %% ../nbs/09_evaluate.ipynb #c006
-def read_items(path)->list:
-    "Normalised multiple-choice items of a data file, or of every data file in a folder (by file name)."
-    path = Path(path)
-    files = sorted(f for f in path.iterdir() if f.suffix.lower() in FILE_SUFFIXES) if path.is_dir() else [path]
-    if not files: raise DataError(f"{path}: no data files (.jsonl, .json, .csv, .parquet) in this folder")
-    return [mcq_item(r, w) for f in files for w, r in read_records(f, check_header=check_header)]
-
-# %% ../nbs/09_evaluate.ipynb #c007
-def draw_shots(items:list, # the evaluated items
-               pool:list, # candidate examples: a dev split, or the benchmark's items not evaluated
-               k:int, # examples per item
-               seed:int=0, # draw seed
-               where:str='the pool')->list: # the pool's origin, for error messages
-    "Copies of `items` with `shots`: k examples drawn (seeded) from `pool`, one draw per subject (MMLU) or per benchmark, never an item of that group itself."
-    if k <= 0: return items
-    by_subj = any(p.get('subject') for p in pool)
-    grp = lambda x: x.get('subject') if by_subj else None
-    key = lambda x: (x['question'], tuple((x.get('options') or {}).values()))
-    asked = {}
-    for it in items: asked.setdefault(grp(it), set()).add(key(it))
-    groups = {}
-    for p in pool:
-        if key(p) not in asked.get(grp(p), ()): groups.setdefault(grp(p), []).append(p)
-    drawn, out = {}, []
-    for it in items:
-        g = grp(it)
-        if g not in drawn:
-            cand = groups.get(g, [])
-            if len(cand) < k: raise DataError(f"eval.shots = {k}: {where} has {len(cand)} usable examples" + (f" of subject {g!r}" if g else '')
-                                              + "; lower eval.shots or point eval.dev at a larger dev split")
-            drawn[g] = random.Random(f'{seed}:{g}').sample(cand, k)
-        out.append({**it, 'shots': drawn[g]})
-    return out
-
-# %% ../nbs/09_evaluate.ipynb #c008h
-MMLU_MEDICAL = ['anatomy', 'clinical_knowledge', 'college_biology', 'college_medicine', 'medical_genetics', 'professional_medicine']
-HUB_BENCHMARKS = {  # NAME=hf: the well-known hub version of each benchmark (the evaluated split), and its k-shot pool
-    'medqa': (['GBaker/MedQA-USMLE-4-options@test'], ['GBaker/MedQA-USMLE-4-options@train']),
-    'medmcqa': (['openlifescienceai/medmcqa@validation'], ['openlifescienceai/medmcqa@train']),  # its test split has no answers
-    'pubmedqa': (['qiaojin/PubMedQA:pqa_labeled@train'], None),  # the 1,000 expert-labelled items (one split); shots: the items not evaluated
-    'mmlu_medical': ([f'cais/mmlu:{s}@test' for s in MMLU_MEDICAL], [f'cais/mmlu:{s}@dev' for s in MMLU_MEDICAL])}
-
-# %% ../nbs/09_evaluate.ipynb #c008i
-def benchmark_items(name:str, # benchmark name
-                    path:str, # a local file or folder, 'hf' (the well-known hub version of NAME), or 'hf:owner/name[:config][@split]'
-                    field:str='eval.benchmarks', # the config field, for errors
-                    pool:bool=False)->list: # 'hf': the k-shot pool of HUB_BENCHMARKS instead of the evaluated split
-    "Every item of a benchmark source (normalised multiple choice)."
-    path = str(path)
-    if path == 'hf' or path.startswith('hf:'):
-        if path == 'hf' and name not in HUB_BENCHMARKS:
-            raise DataError(f"{field}: {name}=hf: no well-known hub version of {name!r} (known: {', '.join(HUB_BENCHMARKS)}); name one: {name}=hf:owner/dataset[:config][@split]")
-        refs = [path[3:]] if path != 'hf' else HUB_BENCHMARKS[name][1 if pool else 0]
-        return [mcq_item(r, w) for ref in refs for w, r in hub_rows(ref, 'test', f'{field} {name}')]
-    if not Path(path).exists(): raise DataError(f"{field}: {path}: no such file or folder" if pool else f"{field}: {name}: {path}: file not found")
-    return read_items(path)
-
-# %% ../nbs/09_evaluate.ipynb #c009
-def load_benchmark(spec:str, # 'medqa', 'NAME=path' (a data file, or a folder of them), 'NAME=hf' or 'NAME=hf:owner/dataset[:config][@split]' (online)
-                   n:int|None=None, # items to draw (None = all)
-                   seed:int=0, # draw seed (items and shots)
-                   shots:int=0, # solved examples per item (k-shot)
-                   dev:str|None=None)->tuple: # file, folder or hf:… reference the shots come from (default: see DEV_SAMPLES and HUB_BENCHMARKS, else items not evaluated)
-    "(name, items) for a benchmark spec; items are normalised multiple-choice dicts, with `shots` when shots > 0."
-    name, _, path = spec.partition('=')
-    if not path:
-        if name not in EVAL_SAMPLES: raise DataError(f"eval.benchmarks: unknown benchmark {name!r}; use one of {', '.join(EVAL_SAMPLES)}, NAME=path.jsonl or NAME=hf:owner/dataset")
-        path = str(sample_path(name, 'eval'))
-        if dev is None and name in DEV_SAMPLES: dev = str(sample_path(*DEV_SAMPLES[name]))
-    every = benchmark_items(name, path)
-    if not every: raise DataError(f"eval.benchmarks: {name}: {path}: no items")
-    idx = sorted(random.Random(seed).sample(range(len(every)), n)) if n and n < len(every) else list(range(len(every)))
-    items = [every[i] for i in idx]
-    if shots and (dev is not None or path == 'hf' and HUB_BENCHMARKS[name][1]):
-        pool = benchmark_items(name, dev or 'hf', f"eval.dev[{name!r}]", pool=True)
-        items = draw_shots(items, pool, shots, seed, f"eval.dev[{name!r}] ({dev or 'hf'})")
-    elif shots:
-        keep = set(idx)
-        items = draw_shots(items, [x for i, x in enumerate(every) if i not in keep], shots, seed, f"{name}: the items not evaluated ({path})")
-    return name, items
-
-# %% ../nbs/09_evaluate.ipynb #c011
-def load_benchmarks(ev)->dict:
-    "{name: items} for a config's `eval` section (benchmarks, n, seed, shots, dev), checking that `eval.dev` and `eval.styles` name benchmarks."
-    names = [b.partition('=')[0] for b in ev.benchmarks]
-    for field in ('dev', 'styles'):
-        if bad := [k for k in getattr(ev, field) if k not in names]:
-            raise ConfigError(f"eval.{field}: {bad} {'is' if len(bad) == 1 else 'are'} not in eval.benchmarks {names}")
-    return dict(load_benchmark(b, ev.n, ev.seed, ev.shots, ev.dev.get(nm)) for b, nm in zip(ev.benchmarks, names))
+__all__ = ['STYLES', 'SCORERS', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style', 'doc_text', 'doc_choices',
+           'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups', 'in_batches', 'loglikelihoods',
+           'score_continuation', 'extract_answer', 'generate_texts', 'generate_answers', 'score_generate', 'wilson_ci',
+           'mcnemar_exact', 'bootstrap_ci', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject', 'Scorer',
+           'describe_method', 'score_benchmark', 'check_scorer', 'check_eval', 'model_sides', 'compare', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c014
 def render_prompt(tok, item:dict)->str:
@@ -153,10 +59,11 @@ STYLES = ('medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation')  # lm-eva
 # %% ../nbs/09_evaluate.ipynb #c019
 def prompt_style(name:str, # benchmark name
                  items:list)->str: # its items
-    "The lm-eval task format for a benchmark (see the table above)."
-    if all(it.get('context') for it in items) and all(it['options'] == PUBMEDQA_OPTIONS for it in items): return 'pubmedqa'
+    "The lm-eval task format of a benchmark: its entry's style in BENCHMARKS, else found from its items."
+    if name in BENCHMARKS and BENCHMARKS[name].style: return BENCHMARKS[name].style
+    if all(it.get('context') and it['options'] == PUBMEDQA_OPTIONS for it in items): return 'pubmedqa'
     if all(it.get('subject') for it in items): return 'mmlu'
-    return 'medmcqa' if name.lower().startswith('medmcqa') else 'medqa'
+    return 'medqa'
 
 # %% ../nbs/09_evaluate.ipynb #c020
 def doc_text(item:dict, # normalised MCQ item
@@ -420,18 +327,24 @@ def mcnemar_exact(b:int, # items only base got right
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
     return min(1.0, 2 * tail)
 
+# %% ../nbs/09_evaluate.ipynb #c047b
+def bootstrap_ci(values:list, # one number per item (for a paired difference: the per-item differences)
+                 n_boot:int=2000, # resamples
+                 seed:int=0)->list: # resampling seed
+    "95% percentile-bootstrap interval [lo, hi] of the mean of `values`, resampling items."
+    n = len(values)
+    if n == 0: return [0.0, 0.0]
+    rng = random.Random(seed)
+    stats = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
+    return [stats[int(0.025 * n_boot)], stats[int(0.975 * n_boot) - 1]]
+
 # %% ../nbs/09_evaluate.ipynb #c048
 def paired_bootstrap_ci(base_ok:list, # per item: base correct
                         tuned_ok:list, # per item: tuned correct (same items)
                         n_boot:int=2000, # resamples
                         seed:int=0)->list: # resampling seed
-    "95% percentile bootstrap interval of accuracy(tuned) - accuracy(base), resampling items (pairs kept together)."
-    n = len(base_ok)
-    if n == 0: return [0.0, 0.0]
-    d = [int(t) - int(b) for b, t in zip(base_ok, tuned_ok)]
-    rng = random.Random(seed)
-    stats = sorted(sum(d[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
-    return [stats[int(0.025 * n_boot)], stats[int(0.975 * n_boot) - 1]]
+    "95% bootstrap interval of accuracy(tuned) - accuracy(base), resampling items (pairs kept together)."
+    return bootstrap_ci([int(t) - int(b) for b, t in zip(base_ok, tuned_ok)], n_boot, seed)
 
 # %% ../nbs/09_evaluate.ipynb #c051
 def calibration(probs:list, # per item: option probabilities
@@ -495,34 +408,85 @@ def by_subject(items:list, base:dict, tuned:dict|None=None)->dict|None:
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c060
-METHODS = ('letter', 'continuation', 'generate')
+@dataclass
+class Scorer:
+    "A scoring method (eval.method): how one model's answers to a benchmark's items are scored."
+    name:str # what eval.method calls it
+    describe:str # how answers are scored, for the report (`{max_answer_tokens}` is filled in)
+    score:Callable # score(model, tok, items, style=, batch_size=, max_answer_tokens=) -> summarize()'s dict
+    kinds:tuple = ('mcq',) # the benchmark kinds it scores (medtune.benchmarks.Benchmark.kind)
+    styled:bool = False # it writes the items in a prompt style (eval.styles, else the benchmark's; STYLES)
+
+SCORERS = Registry('scoring method', 'medtune.evaluate.SCORERS')
+
+# %% ../nbs/09_evaluate.ipynb #c060r
+def _letter(model, tok, items, style=None, batch_size=8, max_answer_tokens=32)->dict:
+    "The letter scorer: option-letter probabilities after the chat-template prompt."
+    return summarize(items, score_items(model, tok, items, batch_size))
+
+def _continuation(model, tok, items, style=None, batch_size=8, max_answer_tokens=32)->dict:
+    "The continuation scorer: lm-eval's per-choice log-likelihoods in `style` (acc and acc_norm)."
+    sc = score_continuation(model, tok, items, style, batch_size)
+    return summarize(items, [x['probs'] for x in sc], [x['probs_norm'] for x in sc])
+
+def _generate(model, tok, items, style=None, batch_size=8, max_answer_tokens=32)->dict:
+    "The generate scorer: the option a greedy reply names (no probabilities, so no calibration), and the replies."
+    g = score_generate(model, tok, items, batch_size, max_answer_tokens)
+    probs = [None if L is None else [float(k == L) for k in it['options']] for it, (L, _) in zip(items, g)]
+    return {**summarize(items, probs, calibrated=False), 'replies': [r for _, r in g]}
+
+SCORERS.register(Scorer('letter', 'letter log-likelihood (one forward pass per item; probabilities renormalised over '
+                        'the option letters), chat template with generation prompt', _letter))
+SCORERS.register(Scorer('continuation', "continuation log-likelihood as lm-evaluation-harness scores multiple "
+                        "choice (sum of the choice's token log-probs after lm-eval's plain-text task prompt; acc and "
+                        "acc_norm = per-character)", _continuation, styled=True))
+SCORERS.register(Scorer('generate', 'greedy generation on the chat-template prompt (at most {max_answer_tokens} '
+                        'new tokens, eval.max_answer_tokens), option read from the reply (unreadable replies count '
+                        'as wrong)', _generate))
 
 # %% ../nbs/09_evaluate.ipynb #c061
-def describe_method(method:str='letter', # one of METHODS
-                    shots:int=0)->str: # k-shot examples per question
-    "One line for the report saying how answers were scored."
-    how = {'letter': 'letter log-likelihood (one forward pass per item; probabilities renormalised over the option letters), chat template with generation prompt',
-           'continuation': "continuation log-likelihood as lm-evaluation-harness scores multiple choice (sum of the choice's token log-probs after lm-eval's plain-text task prompt; acc and acc_norm = per-character)",
-           'generate': 'greedy generation on the chat-template prompt, option read from the reply (unreadable replies count as wrong)'}
-    if method not in how: raise ConfigError(f"eval.method: unknown method {method!r}; use one of {', '.join(METHODS)}")
-    return f"{how[method]}, {f'{shots}-shot' if shots else 'zero-shot'}"
+def describe_method(method:str='letter', # a name in SCORERS
+                    shots:int=0, # k-shot examples per question
+                    max_answer_tokens:int=32)->str: # eval.max_answer_tokens (generate's reply cap)
+    "One line for the report saying how answers were scored: the scorer's text, and the shots."
+    how = SCORERS.check(method, 'eval.method').describe.replace('{max_answer_tokens}', str(max_answer_tokens))
+    return f"{how}, {f'{shots}-shot' if shots else 'zero-shot'}"
 
 # %% ../nbs/09_evaluate.ipynb #c063
 def score_benchmark(model, tok, items:list, # normalised MCQ items
-                    method:str='letter', # one of METHODS
-                    style:str|None=None, # continuation prompt style (one of STYLES)
+                    method:str='letter', # a name in SCORERS
+                    style:str|None=None, # prompt style, for a scorer that uses one (continuation): one of STYLES
                     batch_size:int=8, # questions per forward pass
-                    max_new_tokens:int=32)->dict: # generate: reply length
-    "summarize() of one model on one benchmark with the chosen method (plus the replies, for generate)."
-    if method == 'letter': return summarize(items, score_items(model, tok, items, batch_size))
-    if method == 'continuation':
-        sc = score_continuation(model, tok, items, style, batch_size)
-        return summarize(items, [x['probs'] for x in sc], [x['probs_norm'] for x in sc])
-    if method == 'generate':
-        g = score_generate(model, tok, items, batch_size, max_new_tokens)
-        probs = [None if L is None else [float(k == L) for k in it['options']] for it, (L, _) in zip(items, g)]
-        return {**summarize(items, probs, calibrated=False), 'replies': [r for _, r in g]}
-    raise ConfigError(f"eval.method: unknown method {method!r}; use one of {', '.join(METHODS)}")
+                    max_answer_tokens:int=32)->dict: # generate: the longest reply, in tokens
+    "summarize() of one model on one benchmark with the chosen scorer (plus the replies, for generate)."
+    return SCORERS.check(method, 'eval.method').score(model, tok, items, style=style, batch_size=batch_size,
+                                                      max_answer_tokens=max_answer_tokens)
+
+# %% ../nbs/09_evaluate.ipynb #c063k
+def check_scorer(method:str, # eval.method
+                 names:list)->Scorer: # names of the benchmarks it is to score
+    "The scorer called `method`, once it is known to take the kind of every benchmark in `names`."
+    s = SCORERS.check(method, 'eval.method')
+    for n in names:
+        kind = BENCHMARKS[n].kind if n in BENCHMARKS else 'mcq'
+        if kind not in s.kinds:
+            raise ConfigError(f"eval.benchmarks: {n!r} is a {kind!r} benchmark; eval.method {method!r} scores "
+                              f"{' and '.join(map(repr, s.kinds))} benchmarks only: choose a scoring method that takes "
+                              f"{kind!r} items (medtune.evaluate.SCORERS), or leave {n!r} out")
+    return s
+
+def check_eval(ev)->Scorer: # a config's eval section
+    "The scorer of `ev`, after checking eval.method, eval.styles and the benchmarks' kinds and styles: no weights load."
+    for n, st in ev.styles.items():
+        if st not in STYLES:
+            raise ConfigError(f"eval.styles[{n!r}] = {st!r}: not a prompt style; use one of {', '.join(STYLES)}")
+    names = [b.partition('=')[0] for b in ev.benchmarks]
+    s = check_scorer(ev.method, names)
+    for n in names:
+        if s.styled and n not in ev.styles and n in BENCHMARKS and BENCHMARKS[n].style not in (None, *STYLES):
+            raise ConfigError(f"eval.benchmarks: {n!r} has style {BENCHMARKS[n].style!r} in "
+                              f"{BENCHMARKS.where}, not one of {', '.join(STYLES)}; set eval.styles[{n!r}]")
+    return s
 
 # %% ../nbs/09_evaluate.ipynb #c064
 def _shots_info(items:list)->dict:
@@ -542,35 +506,30 @@ def model_sides(model)->list:
 # %% ../nbs/09_evaluate.ipynb #c065
 def compare(model, tok, benchmarks:dict, # name -> items
             batch_size:int=8, # questions per forward
-            method:str='letter', # letter | continuation | generate
-            styles:dict|None=None, # continuation: benchmark name -> style (default prompt_style)
-            max_new_tokens:int=32)->tuple: # generate: reply length
-    "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled); base only for a model without an adapter."
-    results, rows = {}, []
+            method:str='letter', # a name in SCORERS
+            styles:dict|None=None, # a scorer that uses a prompt style: benchmark name -> style (default prompt_style)
+            max_answer_tokens:int=32)->tuple: # generate: the longest reply, in tokens (eval.max_answer_tokens)
+    "({name: result}, per-item rows) for base (adapter disabled) and tuned (adapter enabled), or a model alone."
+    results, rows, scorer = {}, [], check_scorer(method, list(benchmarks))
     for name, items in benchmarks.items():
-        style = ((styles or {}).get(name) or prompt_style(name, items)) if method == 'continuation' else None
+        style = ((styles or {}).get(name) or prompt_style(name, items)) if scorer.styled else None
         sides = {}
         for side, ctx in model_sides(model):
             with ctx(), progress(f'{name} {side}', len(items)):
-                sides[side] = score_benchmark(model, tok, items, method, style, batch_size, min(max_new_tokens, 32))
+                sides[side] = score_benchmark(model, tok, items, method, style, batch_size, max_answer_tokens)
         base, tuned = sides['base'], sides.get('tuned')
-        results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}), shots=_shots_info(items),
-                             **{s: _public(v) for s, v in sides.items()}, **({'paired': _paired(base, tuned)} if tuned else {}),
-                             majority_baseline=max(sum(it['answer'] == L for it in items) for L in items[0]['options']) / len(items))
+        results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}),
+                             shots=_shots_info(items),
+                             **{s: _public(v) for s, v in sides.items()},
+                             **({'paired': _paired(base, tuned)} if tuned else {}),
+                             majority_baseline=max(sum(it['answer'] == L for it in items)
+                                                   for L in items[0]['options']) / len(items))
         if subj := by_subject(items, base, tuned): results[name]['by_subject'] = subj
         for i, it in enumerate(items):
-            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'], **{s: v['predictions'][i] for s, v in sides.items()},
-                             **({f'{s}_reply': v['replies'][i] for s, v in sides.items()} if method == 'generate' else {})))
+            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'],
+                             **{s: v['predictions'][i] for s, v in sides.items()},
+                             **{f'{s}_reply': v['replies'][i] for s, v in sides.items() if 'replies' in v}))
     return results, rows
-
-# %% ../nbs/09_evaluate.ipynb #c067
-def generate(model, tok, question:str, max_new_tokens:int=64)->str:
-    "Greedy answer of `model` to one user question."
-    import torch
-    enc = tok.apply_chat_template([{'role': 'user', 'content': question}], add_generation_prompt=True,
-                                  return_tensors='pt', return_dict=True).to(next(model.parameters()).device)
-    with torch.no_grad(): out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-    return tok.decode(out[0, enc['input_ids'].shape[1]:], skip_special_tokens=True).strip()
 
 # %% ../nbs/09_evaluate.ipynb #c068
 def side_by_side(model, tok, questions:list, max_new_tokens:int=64, batch_size:int=8)->list:

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from .core import ConfigError
 from .core import progress
-from .evaluate import wilson_ci, generate_answers, model_sides
+from .evaluate import wilson_ci, bootstrap_ci, generate_answers, model_sides
 from .medical import RESOURCES_DIR
 
 # %% auto #0
@@ -64,12 +64,8 @@ def token_f1(pred:str, # the model's answer
 def mean_ci(values:list, # one number per item
             n_boot:int=2000, # bootstrap resamples
             seed:int=0)->list: # resampling seed
-    "95% percentile-bootstrap interval of the mean of `values` (for differences, pass the per-item differences)."
-    n = len(values)
-    if n == 0: return [0.0, 0.0]
-    rng = random.Random(seed)
-    stats = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(n_boot))
-    return [round(stats[int(0.025 * n_boot)], 4), round(stats[int(0.975 * n_boot) - 1], 4)]
+    "95% percentile-bootstrap interval of the mean of `values`, rounded (`medtune.evaluate.bootstrap_ci`)."
+    return [round(x, 4) for x in bootstrap_ci(values, n_boot, seed)]
 
 # %% ../nbs/09a_freetext.ipynb #c020
 def _norm_q(text:str)->str: return ' '.join(re.findall(r'\w+', text.lower()))

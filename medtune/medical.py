@@ -6,10 +6,10 @@ Docs: https://medtune.github.io/medtune/medical.html.md"""
 
 # %% ../nbs/05_medical.ipynb #c002
 from __future__ import annotations
-import functools, importlib.util, re
+import functools, re
 from collections import Counter
 from pathlib import Path
-from .core import ConfigError, DataError, advance, progress, say
+from .core import ConfigError, DataError, advance, package_path, progress, say
 from .data import Problems
 from .formats import mcq_prompt
 from .examples import iter_examples, load_examples, shuffle_examples, mix_entry, mix_sources, format_mix
@@ -366,7 +366,7 @@ def apply_phi(sources:dict, # data source -> its examples
     return sources, rep
 
 # %% ../nbs/05_medical.ipynb #c043
-RESOURCES_DIR = Path(importlib.util.find_spec('medtune').origin).parent/'resources'
+RESOURCES_DIR = package_path('resources')
 
 # %% ../nbs/05_medical.ipynb #c044
 def load_abbreviations(path=None)->dict: # TSV file (abbreviation, expansion, note); default: the shipped dictionary
@@ -570,7 +570,7 @@ def format_contamination(rep:dict)->str:
 # %% ../nbs/05_medical.ipynb #c076
 def prepare_data(cfg)->tuple: # a medtune.config.Config
     "(examples, checks) for a run: data read, checked (contamination, PHI), cleaned, normalised and mixed."
-    from medtune.evaluate import load_benchmark
+    from medtune.benchmarks import load_benchmark
     d = cfg.data
     ents = [mix_entry(x) for x in d.train]
     sources = {s: load_examples([s], None if w or r else d.max_rows, d.system_prompt, d.seed, d.on_error,
@@ -601,13 +601,13 @@ def prepare_data(cfg)->tuple: # a medtune.config.Config
 
 # %% ../nbs/05_medical.ipynb #c080
 def check_sources(refs:list, # data sources
-                  benchmarks:list|None=None, # benchmark specs (default: every shipped evaluation sample)
+                  benchmarks:list|None=None, # benchmark specs (default: the multiple-choice ones of BENCHMARKS)
                   system:str|None=None, # data.system_prompt
                   allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
     "PHI report per source and contamination of every source with every benchmark, each source streamed once; bad records are skipped (data_report lists them)."
-    from medtune.data import EVAL_SAMPLES
-    from medtune.evaluate import load_benchmark
-    index, phi, pairs = benchmark_index(dict(load_benchmark(b) for b in (benchmarks or list(EVAL_SAMPLES)))), {}, []
+    from medtune.benchmarks import BENCHMARKS, load_benchmark, named_benchmarks
+    specs = benchmarks or [b for b in named_benchmarks() if BENCHMARKS[b].kind == 'mcq']
+    index, phi, pairs = benchmark_index(dict(load_benchmark(b) for b in specs)), {}, []
     for ref in refs:
         scan, overlap = PhiScan(ref, allow=allow), OverlapScan(ref, index, keep_rows=False)
         with progress(f'checking {ref}', None, 'row', delay=1):

@@ -104,7 +104,9 @@ def _heldout(cfg:Config, train:list, keys=())->list|None:
 # %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
     "Check environment, data, benchmarks, model reference and (on a GPU) memory; no weights are loaded (except a first conversion of the embedded model)."
-    from medtune.evaluate import load_benchmarks
+    from medtune.benchmarks import load_benchmarks
+    from medtune.evaluate import check_eval
+    check_eval(cfg.eval)  # eval.method, eval.styles and the benchmarks' kinds: a wrong name fails first
     env = _env(cfg)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
     choose_padding_free(cfg.train, env['backend'])  # a train.padding_free this backend cannot do fails now, before data or weights load
@@ -193,15 +195,17 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
     state.begin('evaluate')
     for_inference(model, p.env['backend'])
     ev = p.cfg.eval
-    results, rows = compare(model, tok, p.benchmarks, ev.batch_size, ev.method, ev.styles, ev.max_new_tokens)
+    results, rows = compare(model, tok, p.benchmarks, ev.batch_size, ev.method, ev.styles, ev.max_answer_tokens)
     atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     ft = compare_freetext(model, tok, p.freetext, ev.max_new_tokens, ev.batch_size) if p.freetext else None
     rp = refusal_probe(model, tok, load_probes(), ev.max_new_tokens, ev.batch_size) if ev.refusal_probe else None
     gens = ([{k: x[k] for k in ('question', 'reference', 'base', 'tuned') if k in x} for x in ft['items'][:ev.generations]] if ft
             else side_by_side(model, tok, _questions(p, ev.generations), ev.max_new_tokens, ev.batch_size))
     state.end()
-    report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir), method=describe_method(ev.method, ev.shots),
-                  eval=dict(method=ev.method, shots=ev.shots, styles=ev.styles, dev=ev.dev),
+    report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir),
+                  method=describe_method(ev.method, ev.shots, ev.max_answer_tokens),
+                  eval=dict(method=ev.method, shots=ev.shots, styles=ev.styles, dev=ev.dev,
+                            max_answer_tokens=ev.max_answer_tokens),
                   model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note), backend=p.env['backend'],
                   precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed, memory_plan=p.plan,
                   training=training, generations=gens, freetext=ft, refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
@@ -382,7 +386,7 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
                adapter:Path|None=None, # saved adapter to compare against its base; None: the base model alone
                training:dict|None=None)->dict: # the adapter's training summary, for the report
     "Load the model once (and the adapter), evaluate, write the report into `out`; nothing is left in `out` when it fails."
-    from medtune.evaluate import load_benchmarks
+    from medtune.benchmarks import load_benchmarks
     env = _env(cfg)
     p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
     with run_folder(out, resumable=False), run_log(out):
@@ -424,10 +428,12 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides of the run's eval section (default os.environ); the arguments above win
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta
+    from medtune.evaluate import check_eval
     adapter = adapter_dir(adapter, '--adapter')
     meta = read_adapter_meta(adapter)
     ev = dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots)
     cfg = _adapter_cfg(meta, model, ev, os.environ if environ is None else environ)
+    check_eval(cfg.eval)  # before the training data is read again (free-text pairs) or any weights load
     out = Path(out or adapter.parent/f"eval-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout_for_adapter(cfg, adapter), adapter, meta.get('training'))
 
@@ -444,9 +450,11 @@ def evaluate_base(model:str, # model reference: hub id, local folder, or embedde
                   environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments above win
     "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free-text scores and refusals."
     from medtune.config import make_config
+    from medtune.evaluate import check_eval
     ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
     data = {'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}
     cfg = make_config(data=data, overrides={'eval': ev}, environ=environ)
+    check_eval(cfg.eval)
     tag = re.sub(r'[^A-Za-z0-9]+', '-', model.split('/')[-1].split(':')[-1]).strip('-').lower()
     out = Path(out or Path('runs')/f"eval-{tag}-{datetime.now():%Y%m%d-%H%M%S}")
     return _eval_into(cfg, out, _heldout(cfg, []), None, None)

@@ -2,8 +2,9 @@
 import pytest, torch
 from medtune.config import ModelConfig, EMBEDDED_MODEL
 from medtune.model import resolve_model, load_model
-from medtune.evaluate import (load_benchmark, draw_shots, lm_context, doc_choices, lm_requests, prefix_groups, model_max_length,
-                              score_continuation, summarize, render_prompt, letter_ids, score_items)
+from medtune.benchmarks import load_benchmark, draw_shots
+from medtune.evaluate import (lm_context, doc_choices, lm_requests, prefix_groups, model_max_length, score_continuation,
+                              summarize, render_prompt, letter_ids, score_items)
 
 @pytest.fixture(scope='module')
 def lm():

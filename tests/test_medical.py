@@ -4,7 +4,7 @@ import pytest
 from conftest import ROOT, medtune
 from medtune.medical import phi_scores, phi_report, format_phi_report, contamination, format_contamination, load_abbreviations, RESOURCES_DIR
 from medtune.examples import load_examples
-from medtune.evaluate import load_benchmark
+from medtune.benchmarks import load_benchmark
 
 SHARED = ROOT.parent/'shared'/'data'
 FIXTURE = ROOT/'tests'/'fixtures'/'phi_synthetic.txt'
