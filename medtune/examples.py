@@ -18,8 +18,8 @@ from .formats import LETTERS, SkipRecord, check_header, mcq_text, to_example
 # %% auto #0
 __all__ = ['iter_examples', 'read_source', 'load_examples', 'mix_entry', 'mix_sources', 'format_mix', 'stream_examples',
            'tokenize_examples', 'token_lengths', 'multi_turn', 'chat_tokens', 'tokenize_chats', 'write_examples',
-           'shuffle_options', 'shuffle_examples', 'dedupe_key', 'dedupe_examples', 'quantile', 'data_report',
-           'format_data_report', 'group_ids', 'split_examples', 'split_summary', 'data_fingerprint']
+           'shuffle_options', 'shuffle_examples', 'norm_text', 'dedupe_key', 'dedupe_examples', 'quantile',
+           'data_report', 'format_data_report', 'group_ids', 'split_examples', 'split_summary', 'data_fingerprint']
 
 # %% ../nbs/04b_examples.ipynb #c040e
 def iter_examples(ref:str, # one data source
@@ -295,16 +295,18 @@ def shuffle_examples(examples:list, # from load_examples
     return out
 
 # %% ../nbs/04b_examples.ipynb #c050
-def _norm(text:str)->str: return re.sub(r'\W+', ' ', text.lower()).strip()
+def norm_text(text:str)->str: # free text
+    "Lower-cased words separated by single spaces: how questions and answers are compared."
+    return re.sub(r'\W+', ' ', text.lower()).strip()
 
 # %% ../nbs/04b_examples.ipynb #c060
 def dedupe_key(e:dict)->tuple:
     "What makes two examples the same: normalised prompt and answer (multiple choice: question, option set, gold text)."
     if 'mcq' in e:
         it = e['mcq']
-        key = ('mcq', _norm(it['question']), tuple(sorted(_norm(v) for v in it['options'].values())),
-               _norm(it['options'][it['answer']]), _norm(it.get('context') or ''))
-    else: key = (_norm(e['prompt'][-1]['content']), _norm(e['completion'][-1]['content']))
+        key = ('mcq', norm_text(it['question']), tuple(sorted(norm_text(v) for v in it['options'].values())),
+               norm_text(it['options'][it['answer']]), norm_text(it.get('context') or ''))
+    else: key = (norm_text(e['prompt'][-1]['content']), norm_text(e['completion'][-1]['content']))
     return (e.get('copy', 0), key)  # a mix's repeats (mix_sources) are meant
 
 # %% ../nbs/04b_examples.ipynb #c060a
@@ -396,7 +398,7 @@ def group_ids(examples:list)->list:
     first = {}
     for i, e in enumerate(examples):
         for k in e.get('group') or ['q:' + e['prompt'][-1]['content']]:
-            j = first.setdefault(_norm(k), i)
+            j = first.setdefault(norm_text(k), i)
             if j != i: parent[find(i)] = find(j)
     return [find(i) for i in range(len(examples))]
 

@@ -596,7 +596,8 @@ def prepare_data(cfg)->tuple: # a medtune.config.Config
         pairs = [normalize_example(e, d.expand_abbreviations, d.normalize_units) for e in exs]
         exs, changes = [e for e, _ in pairs], sum(k for _, k in pairs)
     terms = dict(expand_abbreviations=d.expand_abbreviations, normalize_units=d.normalize_units, changes=changes)
-    checks = dict(contamination=cont, phi=phi, terminology=terms, **({'mix': mix} if mix else {}))
+    checks = dict(contamination=cont, phi=phi, terminology=terms)
+    if mix: checks['mix'] = mix
     return (shuffle_examples(exs, d.seed) if d.shuffle_options else exs), checks
 
 # %% ../nbs/05_medical.ipynb #c080

@@ -17,7 +17,7 @@ from .memory import memory_snapshot
 __all__ = ['TRACKERS', 'memory_pressure', 'MetricsLogger', 'read_metrics', 'run_loss', 'truncate_metrics', 'TrainingGuard',
            'StepLog', 'StopOnRequest', 'MemoryAlert', 'metrics_figure', 'figure_png', 'in_notebook', 'LivePlot',
            'sft_config', 'check_training', 'batch_choice', 'packed_rows', 'make_trainer', 'last_checkpoint',
-           'remove_partial_checkpoints', 'smaller_batch', 'train']
+           'remove_partial_checkpoints', 'what_is_kept', 'smaller_batch', 'train']
 
 # %% ../nbs/07_train.ipynb #c004a
 def _all_processes(n)->int:
@@ -435,7 +435,7 @@ def _ckpt_step(ckpt:str|None)->int:
     return json.loads((Path(ckpt)/'trainer_state.json').read_text())['global_step'] if ckpt else 0
 
 # %% ../nbs/07_train.ipynb #c013b
-def _kept(run_dir)->str:
+def what_is_kept(run_dir)->str:
     "What a stopped run keeps, and how to go on from it."
     ck = last_checkpoint(run_dir)
     if ck: return f"{Path(ck).name} is kept: run the same command with --resume to continue from step {_ckpt_step(ck)}"
@@ -449,10 +449,10 @@ def _interrupted(trainer, run_dir:Path, err:BaseException):
     cut = remove_partial_checkpoints(run_dir)
     step = trainer.state.global_step
     gone = f" (the partial {', '.join(cut)} was removed)" if cut else ''
-    if not full: return Stopped(f"stopped at step {step}{gone}; {_kept(run_dir)}")
+    if not full: return Stopped(f"stopped at step {step}{gone}; {what_is_kept(run_dir)}")
     import shutil
     free = shutil.disk_usage(run_dir).free / 2**20
-    return TrainingError(f"disk full at step {step}: {run_dir} has {free:.0f} MiB free{gone}. {_kept(run_dir)} "
+    return TrainingError(f"disk full at step {step}: {run_dir} has {free:.0f} MiB free{gone}. {what_is_kept(run_dir)} "
                          f"once there is space (a checkpoint needs about {_ckpt_mib(run_dir)} MiB)")
 
 # %% ../nbs/07_train.ipynb #c013d
@@ -492,7 +492,7 @@ def _oom_message(trainer, run_dir:Path)->str:
     why = ('nothing smaller to try' if a.per_device_train_batch_size == 1
            else 'and it already ran out of memory at larger ones')
     return (f"out of memory at step {trainer.state.global_step + 1} with a per-device batch of "
-            f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {_kept(run_dir)} after changing the "
+            f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {what_is_kept(run_dir)} after changing the "
             f"config: lower train.max_length, turn on train.gradient_checkpointing, use a lower lora.r, "
             f"or a smaller model")
 
@@ -560,7 +560,7 @@ def train(trainer, # from make_trainer
     if bad: raise TrainingError(_diverged(trainer.args, bad, last_checkpoint(run_dir)))
     asked = [c.step for c in trainer.callback_handler.callbacks if isinstance(c, StopOnRequest) and c.step is not None]
     if asked and asked[0] < trainer.state.max_steps:
-        raise Stopped(f"stopped at step {asked[0]} as asked; {_kept(run_dir)}")
+        raise Stopped(f"stopped at step {asked[0]} as asked; {what_is_kept(run_dir)}")
     recs = read_metrics(run_dir/'metrics.jsonl') if trainer.is_world_process_zero() else []
     loss = run_loss(recs)
     peak = {k: max(r[k] for r in recs if k in r) for k in ('rss_gib', 'gpu_peak_gib', 'gpu_reserved_gib')

@@ -272,10 +272,10 @@ def _finished(run_dir:Path)->dict|None:
 # %% ../nbs/11_workflow.ipynb #c019j
 def _resume_hint(run_dir:Path)->str:
     "What a stopped or failed run keeps, and how to go on from it."
-    from medtune.train import last_checkpoint, _kept
+    from medtune.train import last_checkpoint, what_is_kept
     if (run_dir/'adapter'/'manifest.json').is_file():
         return "the trained adapter is saved: run the same command with --resume to evaluate it"
-    return _kept(run_dir) if last_checkpoint(run_dir) else "nothing was kept"
+    return what_is_kept(run_dir) if last_checkpoint(run_dir) else "nothing was kept"
 
 # %% ../nbs/11_workflow.ipynb #c019k
 def _stage_error(e:BaseException, state:RunState, run_dir:Path)->MedtuneError|None:
