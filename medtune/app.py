@@ -45,7 +45,7 @@ def _get(cfg:Config, path:str):
 
 def control_values(preset:str, # a name in PRESETS
                    environ=None)->dict: # MEDTUNE_* overrides (default os.environ)
-    "The controls' values for `preset`: its config (with the environment's overrides), one value per PANEL_FIELDS entry."
+    "The controls' values for `preset`: its config (with the environment's overrides), one per PANEL_FIELDS entry."
     cfg = make_config(preset, environ=environ)
     return dict(preset=preset, **{k: _get(cfg, p) for k, (p, _) in PANEL_FIELDS.items()})
 
@@ -60,7 +60,7 @@ def config_overrides(values:dict)->dict: # control name -> value (control_values
     return out
 
 def build_config(values:dict, # control values (preset and PANEL_FIELDS keys)
-                 environ=None)->Config: # MEDTUNE_* overrides for the fields the panel does not show (default os.environ)
+                 environ=None)->Config: # MEDTUNE_* overrides for fields the panel does not show (default os.environ)
     "The validated config of the panel's controls; a ConfigError naming each bad field otherwise."
     return make_config(values.get('preset'), overrides=config_overrides(values), environ=environ, source='panel')
 
@@ -86,22 +86,26 @@ def _is_hub_id(ref:str)->bool:
             and not Path(name).suffix.lower() in FILE_SUFFIXES and not os.path.lexists(Path(ref).expanduser()))
 
 def input_errors(cfg:Config)->dict:
-    "{control name: message} for data sources that cannot be found (files, shipped samples); hub ids are read when the run starts."
+    "{control name: message} for data sources not found (files, shipped samples); hub ids are read when the run starts."
     bad = []
     for ref in cfg.data.train:
         if ref.startswith('sample:'):
-            if ref[7:] not in TRAIN_SAMPLES: bad.append(f"data.train: {ref}: no such shipped sample (there are: {', '.join('sample:' + k for k in TRAIN_SAMPLES)})")
+            if ref[7:] not in TRAIN_SAMPLES:
+                bad.append(f"data.train: {ref}: no such shipped sample "
+                           f"(there are: {', '.join('sample:' + k for k in TRAIN_SAMPLES)})")
         elif not _is_hub_id(ref) and not Path(ref).expanduser().is_file():
-            bad.append(f"data.train: {ref}: file not found; give the path of a .jsonl, .json, .csv or .parquet file, or upload it")
+            bad.append(f"data.train: {ref}: file not found; "
+                       "give the path of a .jsonl, .json, .csv or .parquet file, or upload it")
     return {'data': '\n'.join(bad)} if bad else {}
 
 # %% ../nbs/13_app.ipynb #a018
 T4_FREE_GIB = 14.5 # free memory of a Colab T4 (15 GiB) with nothing loaded
 
 # %% ../nbs/13_app.ipynb #a020
-# Set from the cpu-demo run on a 2-core machine (119 s training, 70 s evaluation; README), taking ~100 GFLOP/s as its matmul
-# speed (assumed, not measured: the machine was shared while this was written, and cpu_flops read 12-40 GFLOP/s there):
-TRAIN_EFFICIENCY = 1.7 # 6·params·tokens FLOPs per training token, tokens counted at max_length (most examples are shorter)
+# Set from the cpu-demo run on a 2-core machine (119 s training, 70 s evaluation; README), taking ~100 GFLOP/s
+# as its matmul speed (assumed, not measured: the machine was shared while this was written, and cpu_flops read
+# 12-40 GFLOP/s there):
+TRAIN_EFFICIENCY = 1.7 # 6·params·tokens FLOPs per training token, tokens counted at max_length (most are shorter)
 EVAL_TOKENS = 260 # tokens of a typical multiple-choice prompt of the shipped benchmarks (chat template included)
 GEN_TOKEN_FLOPS = 10 # a generated token costs this many times 2·params FLOPs on a CPU (one token at a time)
 EVAL_EFFICIENCY = 2.8 # the evaluation's FLOPs so counted per FLOP of the measured matmul speed
@@ -129,14 +133,17 @@ def _eval_items(cfg:Config)->int|None:
 def cpu_minutes(cfg:Config, # the run's config
                 params:int, # parameters of the base model
                 flops:float)->tuple: # cpu_flops()
-    "(minutes of training, minutes of evaluation) on a CPU; training is None when it runs epochs over data of unknown size."
+    "(training minutes, evaluation minutes) on a CPU; training is None when it runs epochs over data of unknown size."
     t = cfg.train
-    steps = t.max_steps if t.max_steps > 0 else (math.ceil(t.epochs * cfg.data.max_rows * len(cfg.data.train) / (t.batch_size * t.grad_accum))
-                                                if cfg.data.max_rows else None)
-    train = None if steps is None else 6 * params * steps * t.batch_size * t.grad_accum * t.max_length / (flops * TRAIN_EFFICIENCY) / 60
+    steps = t.max_steps if t.max_steps > 0 else (
+        math.ceil(t.epochs * cfg.data.max_rows * len(cfg.data.train) / (t.batch_size * t.grad_accum))
+        if cfg.data.max_rows else None)
+    train = None if steps is None else (6 * params * steps * t.batch_size * t.grad_accum * t.max_length
+                                        / (flops * TRAIN_EFFICIENCY) / 60)
     items = _eval_items(cfg) or 0
     gen = (cfg.eval.freetext_n + cfg.eval.generations + (18 if cfg.eval.refusal_probe else 0)) * cfg.eval.max_new_tokens
-    ev = 2 * (2 * params * items * EVAL_TOKENS + GEN_TOKEN_FLOPS * 2 * params * gen) / (flops * EVAL_EFFICIENCY) / 60  # base and tuned
+    # base and tuned
+    ev = 2 * (2 * params * items * EVAL_TOKENS + GEN_TOKEN_FLOPS * 2 * params * gen) / (flops * EVAL_EFFICIENCY) / 60
     return train, ev
 
 # %% ../nbs/13_app.ipynb #a023
@@ -163,7 +170,7 @@ def panel_plan(values:dict, # control values
                environ=None, # MEDTUNE_* overrides (default os.environ)
                flops:float|None=None, # CPU speed (default: cpu_flops(), measured once)
                backend:str='unsloth')->PanelPlan: # backend the GPU prediction is for
-    "Validate the controls and plan the run without loading weights: memory on `gpu` (or a CPU's time, and a T4's memory), exports."
+    "Validate the controls, plan the run without loading weights: memory on `gpu` (else CPU time, T4 memory), exports."
     from medtune.memory import export_need, format_export_need, plan_fit
     try: cfg = build_config(values, environ)
     except ConfigError as e: return PanelPlan(field_errors(e))
@@ -172,17 +179,21 @@ def panel_plan(values:dict, # control values
     except MedtuneError as e: errs['model'] = str(e)
     if errs: return PanelPlan(errs)
     t = cfg.train
-    L = [f"{shape.name}: {shape.params/1e9:.2f} B parameters; LoRA r={cfg.lora.r}; {t.batch_size} × {t.grad_accum} examples of ≤ {t.max_length} tokens per step"]
+    L = [f"{shape.name}: {shape.params/1e9:.2f} B parameters; LoRA r={cfg.lora.r}; "
+         f"{t.batch_size} × {t.grad_accum} examples of ≤ {t.max_length} tokens per step"]
     if gpu:
         p = plan_fit(cfg, gpu['free_gib'], shape, backend=backend)
-        L.append(f"GPU {gpu['name']}: {p.predicted_gib:.2f} GiB predicted peak, budget {p.budget_gib:.2f} GiB: " + ('fits' if p.fits else 'DOES NOT FIT'))
+        L.append(f"GPU {gpu['name']}: {p.predicted_gib:.2f} GiB predicted peak, budget {p.budget_gib:.2f} GiB: "
+                 + ('fits' if p.fits else 'DOES NOT FIT'))
         L += [f"will change {c}" for c in p.changes] + ([f"{p.reason}"] if not p.fits else [])
     else:
         tr, ev = cpu_minutes(cfg, shape.params, flops or cpu_flops())
-        L.append(f"CPU (no CUDA GPU): about {_mins(tr) if tr is not None else '? (epochs over data of unknown size)'} of training"
+        L.append(f"CPU (no CUDA GPU): about "
+                 f"{_mins(tr) if tr is not None else '? (epochs over data of unknown size)'} of training"
                  f" and {_mins(ev)} of evaluation (rough)")
         p = plan_fit(cfg, T4_FREE_GIB, shape, backend=backend)
-        L.append(f"on a Colab T4: {p.predicted_gib:.2f} GiB predicted peak of {T4_FREE_GIB} GiB free: " + ('fits' if p.fits else 'does not fit')
+        L.append(f"on a Colab T4: {p.predicted_gib:.2f} GiB predicted peak of {T4_FREE_GIB} GiB free: "
+                 + ('fits' if p.fits else 'does not fit')
                  + ''.join(f"; would change {c.split(':')[0]}" for c in p.changes))
     o = cfg.output
     if o.export: L.append(format_export_need(export_need(shape, o.export, o.gguf_type, o.merged_dtype, cfg.lora.r)))
@@ -190,7 +201,7 @@ def panel_plan(values:dict, # control values
 
 # %% ../nbs/13_app.ipynb #a027
 class _Route:
-    "A stream that sends what one thread writes to `fn` (without progress-bar redraws), and everything else on to `stream`."
+    "A stream sending one thread's writes to `fn` (without progress-bar redraws), and everything else on to `stream`."
     def __init__(self, stream, tid:int, fn): self.stream, self.tid, self.fn = stream, tid, fn
     def write(self, s):
         if threading.get_ident() != self.tid: return self.stream.write(s)
@@ -204,7 +215,8 @@ def _progress_callback(runner):
     "A TrainerCallback that tells `runner` the training step and stage."
     from transformers import TrainerCallback
     class Progress(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw): runner._set(stage='training', step=state.global_step, max_steps=state.max_steps)
+        def on_train_begin(self, args, state, control, **kw):
+            runner._set(stage='training', step=state.global_step, max_steps=state.max_steps)
         def on_step_end(self, args, state, control, **kw): runner._set(step=state.global_step)
         def on_train_end(self, args, state, control, **kw): runner._set(stage='evaluating')
     return Progress()
@@ -212,7 +224,8 @@ def _progress_callback(runner):
 # %% ../nbs/13_app.ipynb #a029
 def _in_panel(msg:str)->str:
     "A run's message with the command line's flags said as the panel's controls."
-    return msg.replace('pass --resume to continue it', 'press Resume to continue it').replace('choose another --out', 'choose another run folder')
+    return (msg.replace('pass --resume to continue it', 'press Resume to continue it')
+               .replace('choose another --out', 'choose another run folder'))
 
 def _run_thread(r, cfg:Config, out:Path, resume:bool):
     "The body of a Runner's thread: the whole run, its end recorded on runner `r` as a status and a one-line message."
@@ -226,7 +239,8 @@ def _run_thread(r, cfg:Config, out:Path, resume:bool):
         cbs = [StopOnRequest(r._stop), LivePlot(out/'metrics.jsonl', r.every, show=r._plot), _progress_callback(r)]
         rep = workflow.run(cfg, out, resume, callbacks=cbs, live_plot=False)
         r._set(status='done', stage='', report=rep, message=f"done: the report is in {out/'report.md'}")
-    except Stopped as e: r._set(status='stopped', stage='', message=str(e).replace('run the same command with --resume', 'Resume'))
+    except Stopped as e:
+        r._set(status='stopped', stage='', message=str(e).replace('run the same command with --resume', 'Resume'))
     except MedtuneError as e: r._set(status='failed', stage='', message=_in_panel(str(e)))
     except Exception as e: r._set(status='failed', stage='', message=f'{type(e).__name__}: {brief(e)}')
     finally:
@@ -262,14 +276,17 @@ class Runner:
         "Start the run in a background thread; returns at once."
         if self.busy: raise ConfigError(f"a run is going on in {self.out}: stop it first, or wait for it to finish")
         self._stop = threading.Event()
-        self._set(status='running', stage='preparing', message='', report=None, out=Path(out), step=0, max_steps=0, plots=0)
-        self._thread = threading.Thread(target=_run_thread, args=(self, cfg, Path(out), resume), daemon=True, name='medtune-run')
+        self._set(status='running', stage='preparing', message='', report=None, out=Path(out), step=0, max_steps=0,
+                  plots=0)
+        self._thread = threading.Thread(target=_run_thread, args=(self, cfg, Path(out), resume), daemon=True,
+                                        name='medtune-run')
         self._thread.start()
         return self
     def resume(self, out): # a run folder holding a stopped or failed run
         "Continue the run in `out` with the config it was started with."
         out = Path(out)
-        if not (out/'config.yaml').is_file(): raise ConfigError(f"{out}: no run to resume here (no config.yaml); start one with Train")
+        if not (out/'config.yaml').is_file():
+            raise ConfigError(f"{out}: no run to resume here (no config.yaml); start one with Train")
         return self.start(load_config(out/'config.yaml', environ={}), out, resume=True)
     def stop(self):
         "Ask the run to stop after the current training step (a checkpoint is saved); returns at once."
@@ -287,7 +304,8 @@ def verdict_lines(report:dict)->list: # report.json of a run
     from medtune.report import report_sides
     pair = len(report_sides(report)) == 2
     f = lambda s: f"{100*s['accuracy']:.1f}% [{100*s['ci95'][0]:.0f}–{100*s['ci95'][1]:.0f}]"
-    return [f"{k} (n={b['n']}): base {f(b['base'])} → tuned {f(b['tuned'])}: {b['paired']['verdict']}" if pair else f"{k} (n={b['n']}): {f(b['base'])}"
+    return [f"{k} (n={b['n']}): base {f(b['base'])} → tuned {f(b['tuned'])}: {b['paired']['verdict']}" if pair
+            else f"{k} (n={b['n']}): {f(b['base'])}"
             for k, b in report['benchmarks'].items()]
 
 # %% ../nbs/13_app.ipynb #a039
@@ -296,7 +314,8 @@ def save_upload(name:str, # the uploaded file's name
                 folder='uploads')->Path: # where uploads are kept
     "Save an uploaded data file under `folder` (its base name only) in one piece; returns its path."
     name = Path(str(name).replace('\\', '/')).name
-    if not name or name.startswith('.'): raise ConfigError(f"upload {name!r}: give the file a name such as my_data.jsonl")
+    if not name or name.startswith('.'):
+        raise ConfigError(f"upload {name!r}: give the file a name such as my_data.jsonl")
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{name}.', suffix='.tmp')
     try:
@@ -310,15 +329,17 @@ def data_check_text(paths:list, # data sources
                     model:str=EMBEDDED_MODEL, # whose tokenizer counts the tokens (skipped when it cannot be loaded)
                     max_length:int|None=None, # train.max_length to check lengths against
                     benchmarks:list|None=None)->str: # contamination check against these (default: every shipped one)
-    "`medtune data check` as text: bad records with file:line, duplicates, balance, token lengths; PHI counts; contamination."
+    "`medtune data check` as text: bad records (file:line), duplicates, balance, token lengths, PHI, contamination."
     from medtune.examples import data_report, format_data_report
     from medtune.medical import check_sources, format_checks
     tok, note = None, ''
     try:
         from medtune.model import resolve_model, load_tokenizer
         tok = load_tokenizer(resolve_model(model).path)
-    except Exception as e: note = f"(token lengths skipped: the tokenizer of {model} cannot be loaded here: {brief(e)})\n"
-    return note + format_data_report(data_report(paths, tok, max_length)) + '\n' + format_checks(check_sources(paths, benchmarks))
+    except Exception as e:
+        note = f"(token lengths skipped: the tokenizer of {model} cannot be loaded here: {brief(e)})\n"
+    return (note + format_data_report(data_report(paths, tok, max_length)) + '\n'
+            + format_checks(check_sources(paths, benchmarks)))
 
 # %% ../nbs/13_app.ipynb #a041
 def export_text(run, # run folder
@@ -338,14 +359,15 @@ def push_text(run, # run folder
     return f"pushed the {kind} of {run} to https://huggingface.co/{repo} ({push(run, repo, kind)})"
 
 # %% ../nbs/13_app.ipynb #a044
-def _pre(text:str, cls:str='')->str: return f'<pre class="{cls}" style="white-space:pre-wrap;margin:0">{html.escape(text)}</pre>'
+def _pre(text:str, cls:str='')->str:
+    return f'<pre class="{cls}" style="white-space:pre-wrap;margin:0">{html.escape(text)}</pre>'
 
 def _err(text:str)->str:
     return f'<div style="color:#b00020;white-space:pre-wrap;font-size:90%">{html.escape(text)}</div>' if text else ''
 
 # %% ../nbs/13_app.ipynb #a045
 class App:
-    "The panel: settings with a live plan, Train / Stop / Resume with a live plot and a progress bar, the report, Ask, Export and Push."
+    "The panel: settings and plan; Train / Stop / Resume with live plot and progress bar; report, Ask, Export, Push."
     def __init__(self, preset:str|None=None, # a name in PRESETS (default: t4-small on a GPU, else cpu-demo)
                  out:str='runs/panel', # run folder
                  environ=None, # MEDTUNE_* overrides for fields the panel does not show (default os.environ)
@@ -362,9 +384,12 @@ class App:
         st, lay = {'description_width': '140px'}, W.Layout(width='380px')
         models = list(dict.fromkeys([EMBEDDED_MODEL] + [p['model']['name'] for p in PRESETS.values()]))
         w = self.w = dict(
-            preset=W.Dropdown(options=list(PRESETS), value=preset or ('t4-small' if self.gpu else 'cpu-demo'), description='preset'),
-            model=W.Combobox(options=models, description='model', ensure_option=False, continuous_update=False, placeholder='hub id or folder'),
-            samples=W.SelectMultiple(options=[f'sample:{k}' for k in TRAIN_SAMPLES], rows=2, description='shipped data'),
+            preset=W.Dropdown(options=list(PRESETS), value=preset or ('t4-small' if self.gpu else 'cpu-demo'),
+                              description='preset'),
+            model=W.Combobox(options=models, description='model', ensure_option=False, continuous_update=False,
+                             placeholder='hub id or folder'),
+            samples=W.SelectMultiple(options=[f'sample:{k}' for k in TRAIN_SAMPLES], rows=2,
+                                     description='shipped data'),
             files=W.Text(description='files / hub ids', placeholder='my.jsonl, owner/dataset', continuous_update=False),
             upload=W.FileUpload(accept='.jsonl,.json,.csv,.parquet,.gz', multiple=False, description='upload data'),
             benchmarks=W.SelectMultiple(options=named_benchmarks(), rows=4, description='benchmarks'),
@@ -380,12 +405,16 @@ class App:
         self.e = {k: W.HTML().add_class(f'medtune-error-{k or "general"}') for k in ['', *PANEL_FIELDS]}
         self.plan_html = W.HTML(layout=W.Layout(width='560px')).add_class('medtune-plan')
         self.buttons = {k: W.Button(description=k.capitalize(), button_style=s, icon=i).add_class(f'medtune-{k}')
-                        for k, s, i in [('train', 'success', 'play'), ('stop', 'danger', 'stop'), ('resume', 'info', 'repeat')]}
+                        for k, s, i in [('train', 'success', 'play'), ('stop', 'danger', 'stop'),
+                                        ('resume', 'info', 'repeat')]}
         self.status = W.HTML().add_class('medtune-status')
-        self.progress = W.IntProgress(value=0, min=0, max=1, description='training', layout=W.Layout(width='560px')).add_class('medtune-progress')
-        self.plot = W.Image(format='png', layout=W.Layout(max_width='900px', display='none')).add_class('medtune-plot')  # shown at its first draw
+        self.progress = W.IntProgress(value=0, min=0, max=1, description='training',
+                                      layout=W.Layout(width='560px')).add_class('medtune-progress')
+        # shown at its first draw
+        self.plot = W.Image(format='png', layout=W.Layout(max_width='900px', display='none')).add_class('medtune-plot')
         self.verdict, self.report_out = W.HTML().add_class('medtune-verdict'), W.Output().add_class('medtune-report')
-        self.question = W.Text(value='What are the symptoms of iron-deficiency anemia?', description='question', layout=W.Layout(width='640px'))
+        self.question = W.Text(value='What are the symptoms of iron-deficiency anemia?', description='question',
+                               layout=W.Layout(width='640px'))
         self.answers, self.export_info, self.data_info = W.HTML(), W.HTML(), W.HTML().add_class('medtune-datacheck')
         self.log_html = W.HTML().add_class('medtune-log')
         self.repo = W.Text(description='hub repo', placeholder='your-name/medtune-lora')
@@ -395,15 +424,19 @@ class App:
             x = W.Button(description=text); x.on_click(fn); return x
         fields = lambda *ks: [W.VBox([w[k]] + ([self.e[k]] if k in self.e else [])) for k in ks]
         settings = W.VBox([*fields('preset', 'model'), w['samples'], w['files'], w['upload'], self.e['data'],
-                           *fields('benchmarks', 'n', 'lora_r', 'lr', 'max_steps', 'epochs', 'max_length', 'batch_size', 'export'), self.e['']])
+                           *fields('benchmarks', 'n', 'lora_r', 'lr', 'max_steps', 'epochs', 'max_length', 'batch_size',
+                                   'export'), self.e['']])
         self.tabs = W.Tab(children=[W.VBox([self.verdict, self.report_out]).add_class('medtune-results'),
                                     W.VBox([W.HBox([self.question, b('Ask', self.ask)]), self.answers]),
-                                    W.VBox([W.HBox([self.formats, b('Export', self.export)]), W.HBox([self.repo, self.kind, b('Push', self.push)]), self.export_info]),
+                                    W.VBox([W.HBox([self.formats, b('Export', self.export)]),
+                                            W.HBox([self.repo, self.kind, b('Push', self.push)]), self.export_info]),
                                     W.VBox([b('Check data', self.check_data), self.data_info]), self.log_html])
         self.tabs.titles = ('Report', 'Ask', 'Export & push', 'Data check', 'Log')
         self.box = W.VBox([W.HTML('<h3 style="margin:0">medtune</h3>'), W.HBox([settings, self.plan_html]),
-                           W.HBox([w['out'], *self.buttons.values()]), self.status, self.progress, self.plot, self.tabs]).add_class('medtune-app')
-        self.buttons['train'].on_click(self.train); self.buttons['stop'].on_click(self.stop); self.buttons['resume'].on_click(self.resume)
+                           W.HBox([w['out'], *self.buttons.values()]), self.status, self.progress, self.plot,
+                           self.tabs]).add_class('medtune-app')
+        self.buttons['train'].on_click(self.train); self.buttons['stop'].on_click(self.stop)
+        self.buttons['resume'].on_click(self.resume)
         w['preset'].observe(lambda ch: self.load_preset(ch['new']), 'value')
         for k in w:
             if k not in ('preset', 'upload', 'out'): w[k].observe(lambda ch: self.refresh(), 'value')
@@ -436,8 +469,8 @@ def values(self:App)->dict:
     w = self.w
     files = [s.strip() for s in w['files'].value.split(',') if s.strip()]
     v = {k: w[k].value for k in ('preset', 'lora_r', 'lr', 'max_steps', 'epochs', 'max_length', 'batch_size')}
-    return dict(v, model=w['model'].value.strip(), data=[*w['samples'].value, *files], benchmarks=list(w['benchmarks'].value),
-                n=w['n'].value or None, export=list(w['export'].value))
+    return dict(v, model=w['model'].value.strip(), data=[*w['samples'].value, *files],
+                benchmarks=list(w['benchmarks'].value), n=w['n'].value or None, export=list(w['export'].value))
 
 # %% ../nbs/13_app.ipynb #a047
 @patch
@@ -488,7 +521,8 @@ def _on_run(self:App, r:Runner):
     if r.status == 'idle': return self._say('ready: Train starts a run in the run folder', 'medtune-status-idle')
     where = f"step {r.step} of {r.max_steps}" if r.max_steps else ''
     line = f"{r.status}" + (f" ({r.stage}{', ' + where if where and r.stage == 'training' else ''})" if r.stage else '')
-    self._say(line + f" · live plot drawn {r.plots} times" + (f"\n{r.message}" if r.message else ''), f'medtune-status-{r.status}')
+    self._say(line + f" · live plot drawn {r.plots} times" + (f"\n{r.message}" if r.message else ''),
+              f'medtune-status-{r.status}')
     if r.status == 'done' and r.out is not None and getattr(self, '_shown', None) != (r.out, r.report and id(r.report)):
         self._shown = (r.out, r.report and id(r.report)); self.show_report(r.out)
 
@@ -509,7 +543,8 @@ def show_report(self:App, run): # a run folder with report.json and report.md
     from medtune.report import show_report
     try:
         view, rep = show_report(run), json.loads((Path(run)/'report.json').read_text())
-        self.verdict.value = '<b>Verdict</b> (95% intervals; paired McNemar test)' + _pre('\n'.join(verdict_lines(rep)), 'medtune-verdict-lines')
+        self.verdict.value = ('<b>Verdict</b> (95% intervals; paired McNemar test)'
+                              + _pre('\n'.join(verdict_lines(rep)), 'medtune-verdict-lines'))
         self.report_out.outputs = ()
         self.report_out.append_display_data(Markdown(view.markdown))
         for _, png in view.images: self.report_out.append_display_data(Image(data=png, format='png'))
@@ -538,7 +573,8 @@ def ask(self:App, *_)->threading.Thread:
     from medtune.workflow import load_tuned, ask, format_answers
     def go():
         ad = self._run_dir()/'adapter'
-        if self._tuned is None or self._tuned.adapter.resolve() != ad.resolve(): self._tuned = load_tuned(self._run_dir())
+        if self._tuned is None or self._tuned.adapter.resolve() != ad.resolve():
+            self._tuned = load_tuned(self._run_dir())
         return format_answers(ask(self._tuned, self.question.value, max_new_tokens=128 if self.gpu else 48))
     return self._bg(go, self.answers, 'loading the tuned model and answering…')
 
@@ -550,14 +586,16 @@ def export(self:App, *_)->threading.Thread:
 @patch
 def push(self:App, *_)->threading.Thread:
     "Push the run's adapter (or an export) to a private hub repo."
-    return self._bg(lambda: push_text(self._run_dir(), self.repo.value.strip(), self.kind.value), self.export_info, 'pushing…')
+    return self._bg(lambda: push_text(self._run_dir(), self.repo.value.strip(), self.kind.value), self.export_info,
+                    'pushing…')
 
 @patch
 def check_data(self:App, *_)->threading.Thread:
     "`medtune data check` of the training data set in the controls."
     v = self.values()
     self.tabs.selected_index = 3
-    return self._bg(lambda: data_check_text(v['data'], v['model'] or EMBEDDED_MODEL, v['max_length']), self.data_info, 'checking the data…')
+    return self._bg(lambda: data_check_text(v['data'], v['model'] or EMBEDDED_MODEL, v['max_length']),
+                    self.data_info, 'checking the data…')
 
 @patch
 def _on_upload(self:App, ch):

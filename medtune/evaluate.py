@@ -17,15 +17,17 @@ from .benchmarks import BENCHMARKS
 __all__ = ['STYLES', 'SCORERS', 'render_prompt', 'letter_ids', 'score_items', 'prompt_style', 'doc_text', 'doc_choices',
            'lm_context', 'model_max_length', 'lm_requests', 'prefix_groups', 'in_batches', 'loglikelihoods',
            'score_continuation', 'extract_answer', 'generate_texts', 'generate_answers', 'score_generate', 'wilson_ci',
-           'mcnemar_exact', 'bootstrap_ci', 'paired_bootstrap_ci', 'calibration', 'summarize', 'by_subject', 'Scorer',
-           'describe_method', 'score_benchmark', 'check_scorer', 'check_eval', 'model_sides', 'compare', 'side_by_side']
+           'mcnemar_exact', 'bootstrap_ci', 'paired_bootstrap_ci', 'calibration', 'summarize', 'paired_stats',
+           'by_subject', 'Scorer', 'describe_method', 'score_benchmark', 'check_scorer', 'check_eval', 'model_sides',
+           'compare', 'side_by_side']
 
 # %% ../nbs/09_evaluate.ipynb #c014
 def render_prompt(tok, item:dict)->str:
-    "Chat-template text of a multiple-choice item (after its k-shot turns, if any), ending where the assistant's answer starts."
+    "Chat-template text of an MCQ item (after its k-shot turns, if any), ending where the assistant's answer starts."
     msgs = []
     for s in item.get('shots', []):
-        msgs += [{'role': 'user', 'content': mcq_prompt(s['question'], s['options'], s.get('context'))}, {'role': 'assistant', 'content': s['answer']}]
+        msgs += [{'role': 'user', 'content': mcq_prompt(s['question'], s['options'], s.get('context'))},
+                 {'role': 'assistant', 'content': s['answer']}]
     msgs.append({'role': 'user', 'content': mcq_prompt(item['question'], item['options'], item.get('context'))})
     return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
 
@@ -37,21 +39,23 @@ def letter_ids(tok, prompt:str, letters)->list:
     for L in letters:
         ids = tok(prompt + L, add_special_tokens=False)['input_ids']
         if ids[:len(base)] != base or len(ids) != len(base) + 1:
-            raise DataError(f"option letter {L!r} does not tokenize as one token after the prompt; letter scoring cannot be used")
+            raise DataError(f"option letter {L!r} does not tokenize as one token after the prompt; "
+                            "letter scoring cannot be used")
         out.append(ids[-1])
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c016
 def score_items(model, tok, items:list, # normalised MCQ items
                 batch_size:int=8)->list: # prompts per forward pass
-    "Per item, the probabilities of its option letters (renormalised), in item order; k-shot examples shared by items are computed once."
+    "Per item, its option letters' probabilities (renormalised), in item order; shared k-shot turns computed once."
     texts = [render_prompt(tok, it) for it in items]
     ids = tok(texts, add_special_tokens=False)['input_ids']
     lids = {}  # every prompt ends with the same generation prompt, so the letter tokens depend only on the letters
     for t, it in zip(texts, items):
         if (key := tuple(it['options'])) not in lids: lids[key] = letter_ids(tok, t, list(key))
     reqs = [(x, [[l] for l in lids[tuple(it['options'])]]) for x, it in zip(ids, items)]
-    return [_softmax(ll) for ll in loglikelihoods(model, reqs, batch_size)]  # one-token continuations: one forward per prompt
+    # one-token continuations: one forward per prompt
+    return [_softmax(ll) for ll in loglikelihoods(model, reqs, batch_size)]
 
 # %% ../nbs/09_evaluate.ipynb #c018
 STYLES = ('medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mmlu_continuation')  # lm-eval task formats (see the table)
@@ -68,7 +72,7 @@ def prompt_style(name:str, # benchmark name
 # %% ../nbs/09_evaluate.ipynb #c020
 def doc_text(item:dict, # normalised MCQ item
              style:str)->str: # one of STYLES
-    "The item as lm-eval's task writes it (`doc_to_text`), ending with 'Answer:'; an item with a passage gets lm-eval's 'Abstract:' line first."
+    "The item as lm-eval's task writes it (`doc_to_text`), ending with 'Answer:'; a passage comes first as 'Abstract:'."
     q, ctx = item['question'], item.get('context')
     head = f"Abstract: {ctx}\n" if ctx else ''
     opts = ''.join(f"{k}. {v}\n" for k, v in item['options'].items())
@@ -81,16 +85,18 @@ def doc_text(item:dict, # normalised MCQ item
 
 # %% ../nbs/09_evaluate.ipynb #c021
 def doc_choices(item:dict, style:str)->list:
-    "The answer strings lm-eval scores (`doc_to_choice`): option texts for pubmedqa and mmlu_continuation, else the option letters."
+    "The answer strings lm-eval scores (`doc_to_choice`): option texts (pubmedqa, mmlu_continuation), else letters."
     return list(item['options'].values()) if style in ('pubmedqa', 'mmlu_continuation') else list(item['options'])
 
 # %% ../nbs/09_evaluate.ipynb #c022
 def lm_context(item:dict, style:str)->str:
-    "The whole context lm-eval builds: task description (MMLU), k-shot examples ('text answer' + blank line), the question."
+    "The whole context lm-eval builds: task description (MMLU), k-shot examples ('text answer' + blank line), question."
     subj = (item.get('subject') or '').replace('_', ' ')
     desc = {'mmlu': f"The following are multiple choice questions (with answers) about {subj}.\n\n",
-            'mmlu_continuation': f"The following are questions (with answers) about {subj}.\n\n"}.get(style, '') if subj else ''
-    shots = ''.join(f"{doc_text(s, style)} {doc_choices(s, style)[list(s['options']).index(s['answer'])]}\n\n" for s in item.get('shots', []))
+            'mmlu_continuation': f"The following are questions (with answers) about {subj}.\n\n"}
+    desc = desc.get(style, '') if subj else ''
+    shots = ''.join(f"{doc_text(s, style)} {doc_choices(s, style)[list(s['options']).index(s['answer'])]}\n\n"
+                    for s in item.get('shots', []))
     return desc + shots + doc_text(item, style)
 
 # %% ../nbs/09_evaluate.ipynb #c025
@@ -116,8 +122,10 @@ def lm_requests(tok, items:list, # normalised MCQ items
     out, w = [], 0
     for it, ci, xs in zip(items, cids, conts):
         cs = [ids[len(ci):] for ids in whole[w:w + len(xs)]]; w += len(xs)
-        if not all(cs): raise DataError(f"item {it.get('id')!r}: a choice adds no tokens after the context; check its options")
-        if max(map(len, cs)) > max_length: raise DataError(f"item {it.get('id')!r}: a choice is longer than the model's {max_length} tokens")
+        if not all(cs):
+            raise DataError(f"item {it.get('id')!r}: a choice adds no tokens after the context; check its options")
+        if max(map(len, cs)) > max_length:
+            raise DataError(f"item {it.get('id')!r}: a choice is longer than the model's {max_length} tokens")
         cut = len(ci) + max(map(len, cs)) - (max_length + 1)
         out.append((ci[max(cut, 0):], cs))
     return out
@@ -132,8 +140,8 @@ def _lcp(a:list, b:list)->int:
 # %% ../nbs/09_evaluate.ipynb #c029
 def prefix_groups(ctxs:list, # token id lists
                   min_prefix:int=32, # shortest prefix worth sharing
-                  min_saved:int=128)->list: # fewest tokens a group must save (prefix × (items - 1)) to be worth its own batches
-    "[(prefix length, item indices)]: items sharing a token prefix of at least `min_prefix` (always leaving each one token) that saves at least `min_saved` tokens, the rest with prefix 0."
+                  min_saved:int=128)->list: # fewest tokens a group must save (prefix × (items - 1))
+    "[(prefix length, item indices)]: groups sharing ≥ `min_prefix` tokens that save ≥ `min_saved`; the rest with 0."
     order = sorted(range(len(ctxs)), key=lambda i: ctxs[i])
     groups, rest, cur, plen = [], [], [], 0
     def close():
@@ -150,21 +158,25 @@ def prefix_groups(ctxs:list, # token id lists
 def _cache_rows(cache, rows=None, n:int=1):
     "A new DynamicCache: the given batch rows of `cache`, or its single row repeated `n` times."
     from transformers import DynamicCache
-    if rows is None: return DynamicCache([(l.keys.expand(n, -1, -1, -1).contiguous(), l.values.expand(n, -1, -1, -1).contiguous()) for l in cache.layers])
+    if rows is None:
+        return DynamicCache([(l.keys.expand(n, -1, -1, -1).contiguous(), l.values.expand(n, -1, -1, -1).contiguous())
+                             for l in cache.layers])
     return DynamicCache([(l.keys[rows], l.values[rows]) for l in cache.layers])
 
 # %% ../nbs/09_evaluate.ipynb #c032
 def _first_pass(model, reqs:list, plen:int, prefix, dev, keep:bool)->tuple:
-    "Forward of a batch of contexts (minus a shared prefix of `plen` tokens whose cache is `prefix`): log-probs after each context, the attention mask, positions and the cache."
+    "Forward of contexts after a cached prefix (`plen`, `prefix`): last log-probs, attention mask, positions, cache."
     import torch
     rem = [r[0][plen:] for r in reqs]; B, L = len(rem), max(map(len, rem))
     ids = torch.full((B, L), 0, dtype=torch.long); mask = torch.zeros(B, plen + L, dtype=torch.long); mask[:, :plen] = 1
     for i, x in enumerate(rem): ids[i, L - len(x):] = torch.tensor(x); mask[i, plen + L - len(x):] = 1
     pos = (plen + mask[:, plen:].cumsum(-1) - 1).clamp(min=plen)
-    kw = dict(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev), use_cache=keep, logits_to_keep=1)
+    kw = dict(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev), use_cache=keep,
+              logits_to_keep=1)
     if prefix is not None: kw['past_key_values'] = _cache_rows(prefix, n=B)
     with torch.inference_mode(): o = model(**kw)
-    return torch.log_softmax(o.logits[:, -1].float(), -1), kw['attention_mask'], kw['position_ids'], o.past_key_values if keep else None
+    return (torch.log_softmax(o.logits[:, -1].float(), -1), kw['attention_mask'], kw['position_ids'],
+            o.past_key_values if keep else None)
 
 # %% ../nbs/09_evaluate.ipynb #c033
 def _rest_pass(model, conts:list, rows:list, mask, pos, cache)->list:
@@ -175,14 +187,15 @@ def _rest_pass(model, conts:list, rows:list, mask, pos, cache)->list:
     for j, c in enumerate(conts): x[j, :len(c) - 1] = torch.tensor(c[:-1]); m[j, :len(c) - 1] = 1
     sel = torch.tensor(rows, device=dev)
     with torch.inference_mode():
-        lg = model(input_ids=x.to(dev), attention_mask=torch.cat([mask[sel], m.to(dev)], 1), position_ids=pos[sel, -1:] + 1 + torch.arange(T, device=dev),
+        lg = model(input_ids=x.to(dev), attention_mask=torch.cat([mask[sel], m.to(dev)], 1),
+                   position_ids=pos[sel, -1:] + 1 + torch.arange(T, device=dev),
                    past_key_values=_cache_rows(cache, sel), use_cache=False).logits.float().log_softmax(-1)
     return [lg[j, torch.arange(len(c) - 1), torch.tensor(c[1:])].sum().item() for j, c in enumerate(conts)]
 
 # %% ../nbs/09_evaluate.ipynb #c033p
 def _prefix_ok(model, req:tuple, # one request (context ids, continuations)
-               plen:int, prefix, dev, tol:float=0.1)->bool: # prefix length, its cache, device, largest |Δ log-prob| allowed
-    "Whether continuing the shared-prefix cache gives a plain forward's log-probs for one request (its 10 likeliest next tokens); an inference kernel that mishandles the cache fails this."
+               plen:int, prefix, dev, tol:float=0.1)->bool: # prefix length, its cache, device, largest |Δ log-prob|
+    "Whether the prefix cache gives a plain forward's log-probs (10 likeliest tokens); a kernel mishandling it fails."
     try: a = _first_pass(model, [req], plen, prefix, dev, False)[0][0]
     except (RuntimeError, TypeError, ValueError, AttributeError, IndexError): return False
     b = _first_pass(model, [req], 0, None, dev, False)[0][0]
@@ -194,7 +207,7 @@ def in_batches(idx:list, # items to process, in order
                batch_size:int, # items per call at first
                fn, # fn(chunk): processes one chunk; safe to call again on a chunk that failed part-way
                what:str='scoring')->int: # what is done, for the message
-    "Call `fn` on consecutive chunks of `idx`; on out of memory, free it and go on at half the size. Returns the size used last."
+    "Call `fn` on chunks of `idx`; on out of memory, free it and go on at half the size. Returns the size used last."
     from medtune.memory import free_memory
     s, b = 0, max(1, batch_size)
     while s < len(idx):
@@ -204,8 +217,9 @@ def in_batches(idx:list, # items to process, in order
             s += b
         except Exception as e:
             if not is_oom(e): raise
-            if b == 1: raise MedtuneError(f"out of memory {what} a single item: lower eval.max_new_tokens or eval.shots, or "
-                                          "evaluate on a GPU with more memory") from None
+            if b == 1:
+                raise MedtuneError(f"out of memory {what} a single item: lower eval.max_new_tokens or eval.shots, or "
+                                   "evaluate on a GPU with more memory") from None
             free_memory(); b //= 2
             say(f"out of memory {what} {2 * b} items at a time; going on with {b}", logging.WARNING)
     return b
@@ -214,13 +228,15 @@ def in_batches(idx:list, # items to process, in order
 def loglikelihoods(model, requests:list, # per question: (context ids, [continuation ids per choice]) from lm_requests
                    batch_size:int=8, # questions per forward pass
                    min_prefix:int=32)->list: # share a common token prefix at least this long
-    "Per question, the summed log-probability of each continuation given the context (lm-eval's loglikelihood), one context forward per question."
+    "Per question, each continuation's summed log-prob after the context (lm-eval's loglikelihood), one forward each."
     import torch
     dev, out = next(model.parameters()).device, [None] * len(requests)
     for plen, idx in prefix_groups([r[0] for r in requests], min_prefix):
         prefix = None
         if plen:
-            with torch.inference_mode(): prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev), use_cache=True).past_key_values
+            with torch.inference_mode():
+                prefix = model(input_ids=torch.tensor([requests[idx[0]][0][:plen]], device=dev),
+                               use_cache=True).past_key_values
             if not _prefix_ok(model, requests[idx[0]], plen, prefix, dev):
                 say('this model does not continue a shared key/value cache exactly; its k-shot prompts are run whole '
                     '(slower, same numbers)')
@@ -232,9 +248,11 @@ def loglikelihoods(model, requests:list, # per question: (context ids, [continua
             for r, (i, q) in enumerate(zip(b, reqs)): out[i] = [first[r, c[0]].item() for c in q[1]]
             for t in range(0, len(multi), len(b)):
                 ch = multi[t:t + len(b)]
-                for (r, k, _), v in zip(ch, _rest_pass(model, [c for *_, c in ch], [r for r, *_ in ch], mask, pos, cache)):
+                rest = _rest_pass(model, [c for *_, c in ch], [r for r, *_ in ch], mask, pos, cache)
+                for (r, k, _), v in zip(ch, rest):
                     out[b[r]][k] += v
-        batch_size = in_batches(sorted(idx, key=lambda i: len(requests[i][0])), batch_size, one)  # length-sorted: little padding
+        # length-sorted: little padding
+        batch_size = in_batches(sorted(idx, key=lambda i: len(requests[i][0])), batch_size, one)
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c035
@@ -250,7 +268,7 @@ def _softmax(xs:list)->list:
 def score_continuation(model, tok, items:list, # normalised MCQ items (with `shots` for k-shot)
                        style:str, # one of STYLES
                        batch_size:int=8)->list: # questions per forward pass
-    "Per item: `lls` (summed continuation log-prob per choice), `lens` (choice lengths in characters), `probs` and `probs_norm` (softmax of lls and of lls/lens)."
+    "Per item: `lls` (log-prob per choice), `lens` (in chars), `probs` and `probs_norm` (softmax of lls, of lls/lens)."
     lls = loglikelihoods(model, lm_requests(tok, items, style, model_max_length(model, tok)), batch_size)
     out = []
     for it, ll in zip(items, lls):
@@ -285,7 +303,8 @@ def generate_texts(model, tok, texts:list, # prompts already rendered (chat temp
             enc = tok.pad({'input_ids': [ids[i] for i in idx]}, return_tensors='pt').to(dev)
             with torch.inference_mode():
                 g = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-            for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]): out[i] = tok.decode(row, skip_special_tokens=True).strip()
+            for i, row in zip(idx, g[:, enc['input_ids'].shape[1]:]):
+                out[i] = tok.decode(row, skip_special_tokens=True).strip()
         in_batches(order, batch_size, one, 'generating answers for')
     finally: tok.padding_side = side
     return out
@@ -297,8 +316,8 @@ def generate_answers(model, tok, prompts:list, # user messages
                      system:str|None=None)->list: # optional system message
     "Greedy answers of `model` to each prompt (chat template; batched by `generate_texts`)."
     msgs = lambda q: ([{'role': 'system', 'content': system}] if system else []) + [{'role': 'user', 'content': q}]
-    return generate_texts(model, tok, [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts],
-                          max_new_tokens, batch_size)
+    texts = [tok.apply_chat_template(msgs(q), add_generation_prompt=True, tokenize=False) for q in prompts]
+    return generate_texts(model, tok, texts, max_new_tokens, batch_size)
 
 # %% ../nbs/09_evaluate.ipynb #c042
 def score_generate(model, tok, items:list, # normalised MCQ items
@@ -357,15 +376,16 @@ def calibration(probs:list, # per item: option probabilities
         b[0] += 1; b[1] += conf; b[2] += int(c)
     n = sum(b[0] for b in bins)
     ece = sum(abs(b[2] / b[0] - b[1] / b[0]) * b[0] / n for b in bins if b[0]) if n else 0.0
-    return dict(ece=ece, bins=[dict(lo=i / n_bins, hi=(i + 1) / n_bins, count=b[0], confidence=b[1] / b[0] if b[0] else None,
+    return dict(ece=ece, bins=[dict(lo=i / n_bins, hi=(i + 1) / n_bins, count=b[0],
+                                    confidence=b[1] / b[0] if b[0] else None,
                                     accuracy=b[2] / b[0] if b[0] else None) for i, b in enumerate(bins)])
 
 # %% ../nbs/09_evaluate.ipynb #c053
 def summarize(items:list, # normalised MCQ items
               probs:list, # per item: option probabilities, or None where no answer could be read (generate)
-              probs_norm:list|None=None, # per item: length-normalised option probabilities (continuation) -> accuracy_norm
+              probs_norm:list|None=None, # per item: length-normalised probabilities (continuation) -> accuracy_norm
               calibrated:bool=True)->dict: # compute ECE (not for generate, which has no probabilities)
-    "Accuracy, Wilson CI, predictions for one model on one benchmark (and acc_norm, unparsed answers, calibration where they apply)."
+    "Accuracy, Wilson CI and predictions of one model on a benchmark (acc_norm, unparsed, calibration if they apply)."
     preds = [None if p is None else list(it['options'])[_argmax(p)] for it, p in zip(items, probs)]
     ok = [p == it['answer'] for p, it in zip(preds, items)]
     out = dict(accuracy=sum(ok) / len(ok), ci95=wilson_ci(sum(ok), len(ok)), correct=sum(ok), predictions=preds, ok=ok,
@@ -374,12 +394,13 @@ def summarize(items:list, # normalised MCQ items
     if probs_norm is not None:
         pn = [list(it['options'])[_argmax(p)] for it, p in zip(items, probs_norm)]
         kn = sum(p == it['answer'] for p, it in zip(pn, items))
-        out.update(accuracy_norm=kn / len(items), ci95_norm=wilson_ci(kn, len(items)), correct_norm=kn, predictions_norm=pn)
+        out.update(accuracy_norm=kn / len(items), ci95_norm=wilson_ci(kn, len(items)), correct_norm=kn,
+                   predictions_norm=pn)
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c056
-def _paired(base:dict, tuned:dict)->dict:
-    "Paired counts and exact McNemar p for base vs tuned on the same items."
+def paired_stats(base:dict, tuned:dict)->dict:
+    "Paired counts, exact McNemar p, accuracy difference with its CI and a verdict: base vs tuned on the same items."
     b = sum(x and not y for x, y in zip(base['ok'], tuned['ok']))
     c = sum(y and not x for x, y in zip(base['ok'], tuned['ok']))
     p = mcnemar_exact(b, c)
@@ -391,7 +412,8 @@ def _paired(base:dict, tuned:dict)->dict:
 def _public(s:dict)->dict:
     "The report's view of one side's summary."
     out = dict(accuracy=s['accuracy'], ci95=s['ci95'], correct=s['correct'])
-    if 'accuracy_norm' in s: out.update(accuracy_norm=s['accuracy_norm'], ci95_norm=s['ci95_norm'], correct_norm=s['correct_norm'])
+    if 'accuracy_norm' in s:
+        out.update(accuracy_norm=s['accuracy_norm'], ci95_norm=s['ci95_norm'], correct_norm=s['correct_norm'])
     if 'calibration' in s: out.update(ece=s['calibration']['ece'], reliability=s['calibration']['bins'])
     else: out['unparsed'] = s['unparsed']
     return out
@@ -404,7 +426,8 @@ def by_subject(items:list, base:dict, tuned:dict|None=None)->dict|None:
     out = {}
     for s_ in sorted({x for x in subj if x}):
         idx = [i for i, x in enumerate(subj) if x == s_]
-        out[s_] = dict(n=len(idx), **{k: sum(v['ok'][i] for i in idx) / len(idx) for k, v in (('base', base), ('tuned', tuned)) if v})
+        out[s_] = dict(n=len(idx), **{k: sum(v['ok'][i] for i in idx) / len(idx)
+                                      for k, v in (('base', base), ('tuned', tuned)) if v})
     return out
 
 # %% ../nbs/09_evaluate.ipynb #c060
@@ -499,8 +522,9 @@ def _shots_info(items:list)->dict:
 
 # %% ../nbs/09_evaluate.ipynb #c064s
 def model_sides(model)->list:
-    "[(name, context manager)]: ('base', adapter off) and ('tuned', adapter on) for a PEFT model; just 'base' otherwise."
-    if hasattr(model, 'disable_adapter') and hasattr(model, 'peft_config'): return [('base', model.disable_adapter), ('tuned', contextlib.nullcontext)]
+    "[(name, context manager)]: ('base', adapter off) and ('tuned', adapter on) for a PEFT model, else just 'base'."
+    if hasattr(model, 'disable_adapter') and hasattr(model, 'peft_config'):
+        return [('base', model.disable_adapter), ('tuned', contextlib.nullcontext)]
     return [('base', contextlib.nullcontext)]
 
 # %% ../nbs/09_evaluate.ipynb #c065
@@ -518,17 +542,19 @@ def compare(model, tok, benchmarks:dict, # name -> items
             with ctx(), progress(f'{name} {side}', len(items)):
                 sides[side] = score_benchmark(model, tok, items, method, style, batch_size, max_answer_tokens)
         base, tuned = sides['base'], sides.get('tuned')
-        results[name] = dict(n=len(items), method=method, **({'style': style} if style else {}),
-                             shots=_shots_info(items),
-                             **{s: _public(v) for s, v in sides.items()},
-                             **({'paired': _paired(base, tuned)} if tuned else {}),
-                             majority_baseline=max(sum(it['answer'] == L for it in items)
-                                                   for L in items[0]['options']) / len(items))
-        if subj := by_subject(items, base, tuned): results[name]['by_subject'] = subj
+        r = results[name] = dict(n=len(items), method=method)
+        if style: r['style'] = style
+        r['shots'] = _shots_info(items)
+        for s, v in sides.items(): r[s] = _public(v)
+        if tuned: r['paired'] = paired_stats(base, tuned)
+        r['majority_baseline'] = max(sum(it['answer'] == L for it in items) for L in items[0]['options']) / len(items)
+        if subj := by_subject(items, base, tuned): r['by_subject'] = subj
         for i, it in enumerate(items):
-            rows.append(dict(benchmark=name, id=it['id'], answer=it['answer'],
-                             **{s: v['predictions'][i] for s, v in sides.items()},
-                             **{f'{s}_reply': v['replies'][i] for s, v in sides.items() if 'replies' in v}))
+            row = dict(benchmark=name, id=it['id'], answer=it['answer'])
+            for s, v in sides.items(): row[s] = v['predictions'][i]
+            for s, v in sides.items():
+                if 'replies' in v: row[f'{s}_reply'] = v['replies'][i]
+            rows.append(row)
     return results, rows
 
 # %% ../nbs/09_evaluate.ipynb #c068

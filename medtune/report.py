@@ -349,7 +349,7 @@ def _run_answers(run)->tuple:
 # %% ../nbs/10_report.ipynb #k001b
 def _scored(answers:dict, # item id -> (gold, prediction), one benchmark of _run_answers
             ids:list)->dict: # the items to score
-    "One side for `evaluate._paired`: per-item correctness on `ids`, and the accuracy."
+    "One side for `evaluate.paired_stats`: per-item correctness on `ids`, and the accuracy."
     ok = [answers[i][1] == answers[i][0] for i in ids]
     return dict(ok=ok, accuracy=sum(ok) / len(ok))
 
@@ -357,7 +357,7 @@ def _scored(answers:dict, # item id -> (gold, prediction), one benchmark of _run
 def compare_runs(a, # run directory A (the reference)
                  b)->dict: # run directory B
     "B vs A on common items per benchmark: accuracies, Δ = B − A (paired bootstrap 95% CI), exact McNemar p, verdict."
-    from medtune.evaluate import _paired
+    from medtune.evaluate import paired_stats
     (ra, sa, ia), (rb, sb, ib) = _run_answers(a), _run_answers(b)
     how = lambda r: {k: (r.get('eval') or {}).get(k, d) for k, d in (('method', 'letter'), ('shots', 0))}
     if how(ra) != how(rb):
@@ -368,7 +368,7 @@ def compare_runs(a, # run directory A (the reference)
         ids = [i for i in ia[name] if i in ib[name]]
         if not ids: continue
         x, y = _scored(ia[name], ids), _scored(ib[name], ids)
-        pr = _paired(x, y)  # the statistics of base vs tuned within a run, with A as base and B as tuned
+        pr = paired_stats(x, y)  # the statistics of base vs tuned within a run, with A as base and B as tuned
         out[name] = dict(n=len(ids), n_a=len(ia[name]), n_b=len(ib[name]), a=x['accuracy'], b=y['accuracy'],
                          delta=pr['delta'], delta_ci95=pr['delta_ci95'], a_only=pr['base_only'],
                          b_only=pr['tuned_only'], mcnemar_p=pr['mcnemar_p'],
