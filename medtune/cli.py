@@ -25,26 +25,34 @@ def _count(least:int=1):
     return f
 
 # %% ../nbs/12_cli.ipynb #c005
-def _parser():
-    "The argument parser of the `medtune` command."
-    p = argparse.ArgumentParser(prog='medtune', description='Fine-tune open LLMs on medical data with QLoRA and evaluate them against their base model.')
-    p.add_argument('-v', '--verbose', action='store_true', help='more messages (debug level; MEDTUNE_LOG_LEVEL=DEBUG)')
-    p.add_argument('-q', '--quiet', action='store_true', help='warnings and errors only (MEDTUNE_LOG_LEVEL=WARNING)')
-    sub = p.add_subparsers(dest='cmd', required=True)
+def _demo_args(sub):
+    "`medtune demo`'s subparser."
     d = sub.add_parser('demo', help='run the cpu-demo preset end to end on the embedded model and shipped samples')
     d.add_argument('--out', help='run directory (default runs/cpu-demo-<time>)')
+
+def _train_args(sub):
+    "`medtune train`'s subparser."
     t = sub.add_parser('train', help='train + evaluate from a YAML config')
     t.add_argument('config', help='YAML config file')
     t.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
     t.add_argument('--out', help='run directory (default: output.dir or runs/<tag>-<time>)')
-    t.add_argument('--resume', action='store_true', help='continue an interrupted run directory from its last checkpoint')
-    t.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base on any benchmark')
-    e = sub.add_parser('eval', help='compare base vs tuned for a saved adapter, or evaluate a model alone (--model without --adapter)')
-    e.add_argument('--adapter', help='RUN/adapter folder (or the run directory); without it, --model is evaluated alone')
-    e.add_argument('--model', help='model reference (hub id, folder, embedded:NAME); with --adapter: its base (default: the one it was trained on)')
-    e.add_argument('--load-in-4bit', action='store_true', help='without --adapter: score the 4-bit (nf4) quantised model instead of full precision')
+    t.add_argument('--resume', action='store_true',
+                   help='continue an interrupted run directory from its last checkpoint')
+    t.add_argument('--fail-if-worse', action='store_true',
+                   help='exit 1 when tuned is significantly worse than base on any benchmark')
+
+def _eval_args(sub):
+    "`medtune eval`'s subparser: the benchmarks and scoring methods named are the registries' (plugins' too)."
     from medtune.benchmarks import BENCHMARKS, named_benchmarks
     from medtune.evaluate import SCORERS
+    e = sub.add_parser('eval', help='compare base vs tuned for a saved adapter, '
+                                    'or evaluate a model alone (--model without --adapter)')
+    e.add_argument('--adapter',
+                   help='RUN/adapter folder (or the run directory); without it, --model is evaluated alone')
+    e.add_argument('--model', help='model reference (hub id, folder, embedded:NAME); '
+                                   'with --adapter: its base (default: the one it was trained on)')
+    e.add_argument('--load-in-4bit', action='store_true',
+                   help='without --adapter: score the 4-bit (nf4) quantised model instead of full precision')
     e.add_argument('--benchmarks', help=f"comma-separated: {','.join(named_benchmarks())} or NAME=file.jsonl "
                                         f"(your own: {BENCHMARKS.where})")
     e.add_argument('--n', type=_count(1), help='items per benchmark')
@@ -54,11 +62,18 @@ def _parser():
                         f"(your own: {SCORERS.where})")
     e.add_argument('--shots', type=_count(0), help="k-shot examples per question (default: the run's eval.shots)")
     e.add_argument('--out', help='output directory (default RUN/eval-<time>)')
-    e.add_argument('--fail-if-worse', action='store_true', help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
+    e.add_argument('--fail-if-worse', action='store_true',
+                   help='exit 1 when tuned is significantly worse than base (McNemar p < 0.05) on any benchmark')
+
+def _compare_args(sub):
+    "`medtune compare`'s subparser."
     cp = sub.add_parser('compare', help='is run B better than run A? paired test on the benchmark items both scored')
     cp.add_argument('a', help='run directory A (the reference)')
     cp.add_argument('b', help='run directory B')
     cp.add_argument('--json', help='also write the comparison to this JSON file')
+
+def _ask_args(sub):
+    "`medtune ask`'s subparser."
     q = sub.add_parser('ask', help="answer your questions with a saved adapter, next to its base model's answers")
     q.add_argument('adapter', help='RUN/adapter folder, or the run directory')
     q.add_argument('questions', nargs='*', help='questions, each in quotes')
@@ -66,7 +81,11 @@ def _parser():
     q.add_argument('--no-base', action='store_true', help="only the tuned model's answers (faster)")
     q.add_argument('--max-new-tokens', type=_count(1), default=256, help='answer length cap in tokens (default 256)')
     q.add_argument('--model', help='its base model reference (default: the one it was trained on)')
-    x = sub.add_parser('export', help='merge a saved adapter into its base: a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
+
+def _export_args(sub):
+    "`medtune export`'s subparser: the formats are those of `medtune.export.EXPORTERS` (plugins' too)."
+    x = sub.add_parser('export', help='merge a saved adapter into its base: '
+                                      'a transformers folder and/or a GGUF file (llama.cpp, Ollama, LM Studio)')
     x.add_argument('adapter', help='RUN/adapter folder, or the run directory')
     from medtune.export import EXPORTERS, GGUF_TYPES, MERGED_DTYPES  # EXPORTERS: with the plugins' exporters
     kinds = '; '.join(f'{e.name} = {e.help}' if e.help else e.name for e in EXPORTERS)
@@ -74,35 +93,70 @@ def _parser():
                    help=f"comma-separated, of: {kinds} (default {','.join(EXPORTERS.names())}); "
                         "more: medtune.export.EXPORTERS via MEDTUNE_PLUGINS")
     x.add_argument('--gguf-type', default='q8_0', choices=GGUF_TYPES, help='GGUF tensor type (default q8_0)')
-    x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES, help='weights of the merged folder (default bfloat16)')
+    x.add_argument('--dtype', default='bfloat16', choices=MERGED_DTYPES,
+                   help='weights of the merged folder (default bfloat16)')
     x.add_argument('--out', help='folder for the exports (default RUN/exports)')
-    x.add_argument('--original-weights', action='store_true', help='merge into the unrounded base weights instead of the nf4-rounded ones a QLoRA adapter trained on')
+    x.add_argument('--original-weights', action='store_true',
+                   help='merge into the unrounded base weights '
+                        'instead of the nf4-rounded ones a QLoRA adapter trained on')
     x.epilog = ('The merge streams the model in blocks of rows: its RAM does not grow with the model. '
                 'Free RAM and disk '
                 'are checked before it starts.')
-    u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) to a Hugging Face model repo, with a model card')
-    u.add_argument('run', help='run directory, or the folder itself (RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
+
+def _push_args(sub):
+    "`medtune push`'s subparser: the kinds are those of `medtune.hub.push_kinds`."
+    u = sub.add_parser('push', help='upload a saved adapter (or its merged / GGUF export) '
+                                    'to a Hugging Face model repo, with a model card')
+    u.add_argument('run', help='run directory, or the folder itself '
+                               '(RUN/adapter, RUN/exports/merged, RUN/exports/gguf)')
     u.add_argument('--repo', required=True, help='hub model repo NAMESPACE/NAME (created if missing)')
     from medtune.hub import push_kinds
     u.add_argument('--kind', default='adapter', choices=push_kinds(),
                    help='what to push (default adapter; an export, e.g. merged or gguf, needs `medtune export` first)')
     u.add_argument('--public', action='store_true', help='make a repo created now public (default private)')
+
+def _report_args(sub):
+    "`medtune report`'s subparser."
     r = sub.add_parser('report', help='write report.md and the plots of a run again from its report.json')
     r.add_argument('run', help='run directory (or an evaluation\'s --out folder)')
+
+def _info_args(sub):
+    "`medtune info`'s subparser."
     sub.add_parser('info', help='show the machine, library versions, backend and precision')
+
+def _data_args(sub):
+    "`medtune data`'s subparser, with its one subcommand `check`."
     dc = sub.add_parser('data', help='data tools').add_subparsers(dest='data_cmd', required=True).add_parser(
-        'check', help='validation report of data files: errors with file:line, duplicates, answer balance, token lengths')
+        'check', help='validation report of data files: '
+                      'errors with file:line, duplicates, answer balance, token lengths')
     dc.add_argument('paths', nargs='+', help='data files (or sample:NAME / hub ids)')
     dc.add_argument('--max-length', type=int, default=1024, help='train.max_length to check token lengths against')
-    dc.add_argument('--model', default='embedded:smollm2-135m-instruct', help='model whose tokenizer and chat template count the tokens')
+    dc.add_argument('--model', default='embedded:smollm2-135m-instruct',
+                    help='model whose tokenizer and chat template count the tokens')
     dc.add_argument('--no-tokens', action='store_true', help='skip token lengths (no tokenizer needed)')
-    dc.add_argument('--benchmarks', help='comma-separated benchmarks to check for contamination (default: every shipped evaluation sample): medqa,pubmedqa or NAME=file.jsonl')
+    dc.add_argument('--benchmarks', help='comma-separated benchmarks to check for contamination '
+                                         '(default: every shipped evaluation sample): '
+                                         'medqa,pubmedqa or NAME=file.jsonl')
+
+def _plan_args(sub):
+    "`medtune plan`'s subparser."
     pl = sub.add_parser('plan', help='predict peak GPU memory and pick settings that fit, and the RAM and disk of the '
                                      'export, without loading weights')
     pl.add_argument('config', help='YAML config file')
     pl.add_argument('--preset', help='preset to start from (overrides the file\'s preset:)')
     pl.add_argument('--free-gib', type=float, help='free GPU memory to plan for (default: this GPU\'s free memory)')
-    pl.add_argument('--backend', choices=['unsloth', 'hf'], help='backend to plan for (default: from model.backend; auto counts as unsloth)')
+    pl.add_argument('--backend', choices=['unsloth', 'hf'],
+                    help='backend to plan for (default: from model.backend; auto counts as unsloth)')
+
+def _parser():
+    "The argument parser of the `medtune` command: the global flags, then each command's subparser in order."
+    p = argparse.ArgumentParser(prog='medtune', description='Fine-tune open LLMs on medical data with QLoRA '
+                                                            'and evaluate them against their base model.')
+    p.add_argument('-v', '--verbose', action='store_true', help='more messages (debug level; MEDTUNE_LOG_LEVEL=DEBUG)')
+    p.add_argument('-q', '--quiet', action='store_true', help='warnings and errors only (MEDTUNE_LOG_LEVEL=WARNING)')
+    sub = p.add_subparsers(dest='cmd', required=True)
+    for f in (_demo_args, _train_args, _eval_args, _compare_args, _ask_args, _export_args, _push_args,
+              _report_args, _info_args, _data_args, _plan_args): f(sub)
     return p
 
 # %% ../nbs/12_cli.ipynb #c006
@@ -113,7 +167,8 @@ def _summary(r:dict)->str:
     lines = [f"\nmedtune: results for {r['model']} ({'base → tuned' if pair else 'no adapter'}, 95% CI)"]
     f = lambda s: f"{100*s['accuracy']:.1f}% [{100*s['ci95'][0]:.0f}–{100*s['ci95'][1]:.0f}]"
     for k, b in r['benchmarks'].items():
-        lines.append(f"  {k:<14} n={b['n']:<4} {f(b['base'])}" + (f" → {f(b['tuned'])}   {b['paired']['verdict']}" if pair else ''))
+        lines.append(f"  {k:<14} n={b['n']:<4} {f(b['base'])}"
+                     + (f" → {f(b['tuned'])}   {b['paired']['verdict']}" if pair else ''))
     lines.append(f"  report: {Path(r['run'])/'report.md'}")
     return '\n'.join(lines)
 
@@ -130,7 +185,9 @@ def _plan(a)->int:
     free = a.free_gib
     if free is None:
         g = gpu_info()
-        if g is None: raise ConfigError("no CUDA GPU here: pass --free-gib (e.g. 14.5 for a 15 GiB Colab T4) to plan for a target GPU")
+        if g is None:
+            raise ConfigError("no CUDA GPU here: pass --free-gib (e.g. 14.5 for a 15 GiB Colab T4) "
+                              "to plan for a target GPU")
         free = g['free_gib']
     backend = a.backend or ('hf' if cfg.model.backend == 'hf' else 'unsloth')
     shape = model_shape(cfg.model.name)
@@ -151,8 +208,10 @@ def _data_check(a)->int:
         tok = load_tokenizer(resolve_model(a.model).path)
     rep = data_report(a.paths, tok, a.max_length)
     print(format_data_report(rep))
-    from medtune.medical import check_sources, format_checks  # PHI scan and 13-gram contamination with the evaluation sets
-    print(format_checks(check_sources(a.paths, [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None)))
+    # PHI scan and 13-gram contamination with the evaluation sets
+    from medtune.medical import check_sources, format_checks
+    bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks else None
+    print(format_checks(check_sources(a.paths, bench)))
     return 1 if any(r['dropped'] for r in rep.values()) else 0
 
 # %% ../nbs/12_cli.ipynb #c008e
@@ -161,12 +220,18 @@ def _eval(a)->dict:
     from medtune import workflow
     from medtune.core import ConfigError
     bench = [b.strip() for b in a.benchmarks.split(',') if b.strip()] if a.benchmarks is not None else None
-    if bench == []: raise ConfigError(f"--benchmarks {a.benchmarks!r} names no benchmark; give e.g. --benchmarks medqa,pubmedqa")
+    if bench == []:
+        raise ConfigError(f"--benchmarks {a.benchmarks!r} names no benchmark; give e.g. --benchmarks medqa,pubmedqa")
     if a.adapter:
-        if a.load_in_4bit: raise ConfigError("--load-in-4bit is for a model evaluated alone; with --adapter the precision the adapter was trained with is used")
+        if a.load_in_4bit:
+            raise ConfigError("--load-in-4bit is for a model evaluated alone; "
+                              "with --adapter the precision the adapter was trained with is used")
         return workflow.evaluate_adapter(a.adapter, a.out, a.model, bench, a.n, a.batch_size, a.method, a.shots)
-    if not a.model: raise ConfigError("medtune eval needs --adapter RUN/adapter (base vs tuned) or --model M (a model alone)")
-    if a.fail_if_worse: raise ConfigError("--fail-if-worse compares tuned with base: pass --adapter (a model alone has nothing to compare)")
+    if not a.model:
+        raise ConfigError("medtune eval needs --adapter RUN/adapter (base vs tuned) or --model M (a model alone)")
+    if a.fail_if_worse:
+        raise ConfigError("--fail-if-worse compares tuned with base: "
+                          "pass --adapter (a model alone has nothing to compare)")
     return workflow.evaluate_base(a.model, a.out, bench, a.n, a.batch_size, a.method, a.shots, a.load_in_4bit)
 
 # %% ../nbs/12_cli.ipynb #c008x
@@ -190,7 +255,8 @@ def _questions(a)->list:
         if not f.is_file(): raise ConfigError(f"--file {f}: no such file; give a text file with one question per line")
         qs += f.read_text(encoding='utf-8', errors='replace').splitlines()
     qs = [q.strip() for q in qs if q.strip()]
-    if not qs: raise ConfigError('medtune ask needs questions: medtune ask RUN "question" ..., or --file FILE with one per line (- for standard input)')
+    if not qs: raise ConfigError('medtune ask needs questions: medtune ask RUN "question" ..., '
+                                 'or --file FILE with one per line (- for standard input)')
     return qs
 
 # %% ../nbs/12_cli.ipynb #c008r
@@ -243,7 +309,7 @@ def _dispatch(a):
 
 # %% ../nbs/12_cli.ipynb #c010
 def _gate(r:dict)->int:
-    "The regression gate of --fail-if-worse: 1 (and the benchmarks named on stderr) when tuned is significantly worse anywhere."
+    "The gate of --fail-if-worse: 1 (and the benchmarks named on stderr) when tuned is significantly worse anywhere."
     worse = [f"{k} ({100*b['paired']['delta']:+.1f} points, McNemar p = {b['paired']['mcnemar_p']:.3g})"
              for k, b in r['benchmarks'].items() if b['paired']['verdict'] == 'tuned worse']
     if worse: print(f"medtune: tuned is significantly worse than base on: {', '.join(worse)}", file=sys.stderr)
@@ -256,7 +322,8 @@ def main(argv=None): # arguments (default sys.argv[1:])
     try: load_plugins()  # before the parser: the formats, benchmarks, scorers and exporters they add are choices there
     except MedtuneError as e: print(f'medtune: error: {e}', file=sys.stderr); return e.exit_code
     a = _parser().parse_args(argv)
-    if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # no forking in `data check`: let the tokenizer use every core
+    # no forking in `data check`: let the tokenizer use every core
+    if a.cmd != 'data': os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     try:
         set_verbosity('DEBUG' if a.verbose else 'WARNING' if a.quiet else None)
         return _dispatch(a)

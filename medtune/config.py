@@ -60,7 +60,9 @@ class LoraConfig(_Section):
 def _regex(v:str)->str: # a regular expression from a config file
     "`v` unchanged when it compiles as a Python regular expression; else a ValueError saying why and what to do."
     try: re.compile(v)
-    except re.error as e: raise ValueError(f'not a valid regular expression ({e}); fix it, or put a backslash before ( ) [ ] + * ? meant literally') from None
+    except re.error as e:
+        raise ValueError(f'not a valid regular expression ({e}); '
+                         'fix it, or put a backslash before ( ) [ ] + * ? meant literally') from None
     return v
 
 # %% ../nbs/01_config.ipynb #c009
@@ -110,13 +112,14 @@ class DataConfig(_Section):
     system_prompt: str | None = None # optional system message for every example
     on_error: Literal['stop', 'drop'] = 'stop' # a bad record stops the run, or is skipped (and counted)
     shuffle_options: bool = False # shuffle multiple-choice options in training data, balancing the gold letter
-    phrasings: int = Field(1, ge=1, le=5) # instruction wordings per templated task (QA, MCQ, PubMedQA, notes), one per record by a seeded hash; 1 = the single form (evaluation prompts never vary)
-    phi: Literal['warn', 'block', 'redact'] = 'warn' # PHI scan (medtune.medical): warn prints what it finds, block stops the run, redact replaces identifiers with [TYPE] placeholders
-    phi_allow: list[Annotated[str, AfterValidator(_regex)]] = Field(default_factory=list) # regular expressions of public contact details the PHI scan lets through: an identifier whose whole text matches one (re.fullmatch) is not counted, blocked or redacted, e.g. '212-605-3719', '(?i)\S+@myorg\.org'
-    phi_allow_public: bool = True # also let through the built-in public contact details (medtune.medical.PHI_ALLOW_PUBLIC): toll-free and NIH/CDC/FDA phone numbers, URLs and e-mail addresses of .gov and public-health hosts
-    expand_abbreviations: bool = False # expand clinical abbreviations (shipped dictionary) in free-text training examples
-    normalize_units: bool = False # write units after numbers in standard form (mcg → µg, mg/dl → mg/dL) in free-text training examples
-    decontaminate: bool = False # drop training rows that share a 13-gram with an evaluation item (the overlap is always checked and reported)
+    phrasings: int = Field(1, ge=1, le=5) # wordings per templated task, one per record (seeded); 1 = a single form
+    phi: Literal['warn', 'block', 'redact'] = 'warn' # PHI scan: warn, block (stop the run) or redact ([TYPE])
+    phi_allow: list[Annotated[str, AfterValidator(_regex)]] = Field(
+        default_factory=list) # regular expressions of public contact details the PHI scan lets through (fullmatch)
+    phi_allow_public: bool = True # also let through the built-in public contacts (medtune.medical.PHI_ALLOW_PUBLIC)
+    expand_abbreviations: bool = False # expand clinical abbreviations (shipped dictionary) in free-text examples
+    normalize_units: bool = False # standard units after numbers (mcg → µg, mg/dl → mg/dL) in free-text examples
+    decontaminate: bool = False # drop training rows sharing a 13-gram with an evaluation item (always reported)
     seed: int = 42 # seed for sampling, the mix and the split
 
     @property
@@ -125,7 +128,8 @@ class DataConfig(_Section):
         return [t if isinstance(t, str) else t.source for t in self.train]
 
 # %% ../nbs/01_config.ipynb #c010
-PADDING_FREE_NEEDS_UNSLOTH = ('train.padding_free: true needs the unsloth backend (TRL cannot enforce max_length on padding-free batches with '
+PADDING_FREE_NEEDS_UNSLOTH = ('train.padding_free: true needs the unsloth backend '
+                              '(TRL cannot enforce max_length on padding-free batches with '
                               'the hf backend); set it to false, or leave it out')
 
 class TrainConfig(_Section):
@@ -146,8 +150,8 @@ class TrainConfig(_Section):
     logging_steps: int = Field(1, ge=1) # log (and append to metrics.jsonl) every N steps
     save_steps: int = Field(50, ge=1) # checkpoint every N steps (for resume)
     gradient_checkpointing: bool = True # trade compute for memory (Unsloth's offloaded checkpointing on that backend)
-    padding_free: bool | None = None # None: Unsloth chooses per GPU (the hf backend always pads); true needs the unsloth backend
-    optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: bitsandbytes 8-bit AdamW on a GPU, torch AdamW on a CPU
+    padding_free: bool | None = None # None: Unsloth picks per GPU (hf always pads); true needs the unsloth backend
+    optim: Literal['auto', 'adamw_torch', 'adamw_8bit', 'paged_adamw_8bit'] = 'auto' # auto: 8-bit on GPU, else torch
     select: Literal['last', 'best_val_loss'] = 'last' # adapter saved: the last step's or the lowest-validation-loss one
     early_stopping_patience: int | None = Field(None, ge=1) # stop after this many evaluations without a lower val. loss
     report_to: list[Literal['tensorboard', 'wandb', 'mlflow']] = Field(default_factory=list) # trackers; TB in RUN/tb
@@ -163,19 +167,20 @@ def _some_benchmark(v:list)->list: # eval.benchmarks
 # %% ../nbs/01_config.ipynb #c011
 class EvalConfig(_Section):
     "Base-vs-tuned evaluation after training."
-    benchmarks: Annotated[list[str], AfterValidator(_some_benchmark)] = Field(default_factory=lambda: ['medqa', 'pubmedqa']) # names, or NAME=path.jsonl for your own MCQ file
+    benchmarks: Annotated[list[str], AfterValidator(_some_benchmark)] = Field(
+        default_factory=lambda: ['medqa', 'pubmedqa']) # names, or NAME=path.jsonl for your own MCQ file
     n: int | None = Field(100, ge=1) # items per benchmark (seeded sample); None = all
     batch_size: int = Field(8, ge=1, le=1024) # questions scored per forward pass
     generations: int = Field(2, ge=0, le=100) # side-by-side base/tuned answers to show in report.md
-    max_new_tokens: int = Field(64, ge=1, le=4096) # length of generated answers (free text, refusal probe, side-by-side)
-    freetext: str | None = 'sample:medquad' # question/answer source for the free-text comparison (only pairs never trained on); None = skip
-    freetext_n: int = Field(32, ge=0, le=100000) # held-out pairs answered by base and tuned (ROUGE-L, token F1, length); 0 = skip
+    max_new_tokens: int = Field(64, ge=1, le=4096) # length of generated answers: free text, refusal probe, side-by-side
+    freetext: str | None = 'sample:medquad' # QA source of the free-text comparison (pairs not trained on); None = skip
+    freetext_n: int = Field(32, ge=0, le=100000) # held-out pairs answered by both (ROUGE-L, token F1, length); 0 = skip
     refusal_probe: bool = True # answer the shipped unsafe (and safe control) medical prompts; report refusal rates
     seed: int = 0 # seed for sampling items (and k-shot examples)
-    method: str = 'letter' # scoring method, a name in medtune.evaluate.SCORERS: letter, continuation, generate, or yours
+    method: str = 'letter' # scoring method in medtune.evaluate.SCORERS: letter, continuation, generate, or yours
     max_answer_tokens: int = Field(32, ge=1, le=4096) # generate scoring method: longest reply to a benchmark question
     shots: int = Field(0, ge=0, le=32) # k-shot: solved examples before each question
-    dev: dict[str, str] = Field(default_factory=dict) # benchmark name -> file or folder of k-shot examples, e.g. MMLU's dev/ CSVs (default: the shipped PubMedQA training sample for pubmedqa, else the benchmark's items not evaluated)
+    dev: dict[str, str] = Field(default_factory=dict) # benchmark -> file or folder of k-shot examples (see above)
     styles: dict[str, str] = Field(default_factory=dict) # continuation: benchmark -> style in medtune.evaluate.STYLES
 
 # %% ../nbs/01_config.ipynb #c012
@@ -205,7 +210,8 @@ PRESETS = {
         data=dict(train=['sample:medquad', 'sample:pubmedqa'], max_rows=160, val_fraction=0.05),
         train=dict(max_steps=20, lr=1e-3, batch_size=4, grad_accum=1, max_length=320, warmup_ratio=0.05,
                    logging_steps=2, save_steps=12, gradient_checkpointing=False),
-        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2, max_new_tokens=40, freetext_n=8),
+        eval=dict(benchmarks=['pubmedqa', 'medqa', 'mmlu_medical'], n=32, batch_size=8, generations=2,
+                  max_new_tokens=40, freetext_n=8),
         output=dict(export=['gguf'])),
     't4-small': dict(
         model=dict(name='unsloth/Llama-3.2-1B-Instruct', load_in_4bit=True),
@@ -257,7 +263,7 @@ def env_overrides(environ=None, # mapping to read (default: os.environ)
 # %% ../nbs/01_config.ipynb #c022
 def _describe(err:dict, # one of pydantic's ValidationError.errors()
               names:dict|None=None)->str: # (section, field) -> the environment variable that set it
-    "One readable line for one pydantic error: field (a list item as field[i]), value, what is allowed; and its variable."
+    "One line for one pydantic error: field (a list item as field[i]), value, what is allowed; and its variable."
     loc = ''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc']).lstrip('.')
     var = (names or {}).get(tuple(err['loc'][:2]))
     pre = f"environment variable {var}: " if var else ''
@@ -277,7 +283,8 @@ def make_config(preset:str|None=None, # name in PRESETS
         raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
     data = dict(data or {})
     if bad := [k for k in data if not isinstance(k, str)]:
-        raise ConfigError(f"{source}: top-level key {bad[0]!r} is not a section name; use preset, {', '.join(SECTIONS)}")
+        raise ConfigError(f"{source}: top-level key {bad[0]!r} is not a section name; "
+                          f"use preset, {', '.join(SECTIONS)}")
     preset = preset or data.pop('preset', None)
     data.pop('preset', None)
     if preset is not None and preset not in PRESETS:
@@ -298,13 +305,15 @@ def load_config(path, # YAML file
                 environ=None)->Config: # environment for MEDTUNE_* overrides
     "Read and validate a YAML config file."
     path = Path(path)
-    if not path.is_file(): raise ConfigError(f"config file {path} not found: pass the path of a YAML file (see `medtune.config`)")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found: pass the path of a YAML file (see `medtune.config`)")
     try: data = yaml.safe_load(path.read_text(encoding='utf-8'))
     except yaml.YAMLError as e:
         mark = getattr(e, 'problem_mark', None)
         where = f"{path}:{mark.line+1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
-    except UnicodeDecodeError as e: raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     if not data and preset is None:  # an empty file would start a full default run without a word
         raise ConfigError(f"{path}: the config is empty: name at least a preset or model.name (e.g. preset: cpu-demo)")
     if not isinstance(data or {}, dict):

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from .core import (ConfigError, MedtuneError, Stopped, FolderLock, TrainingError, atomic_write_json, atomic_write_text,
+from .core import (ConfigError, MedtuneError, Stopped, FolderLock, TrainingError, atomic_write_json,
+                          atomic_write_text,
                           brief, disk_full, run_log, say)
 from .config import Config, save_config
 from .env import env_report, choose_padding_free, dist_info, check_launch, hf_only
@@ -42,15 +43,18 @@ class RunState:
     "The run's `state.json`: which stage runs, how long each took, how it ended."
     def __init__(self, run_dir:Path,
                  write:bool=True): # False: keep it in memory only (the other processes of a multi-process run)
-        self.path, self.d = Path(run_dir)/'state.json', dict(status='running', stage=None, stages={}, started=time.time())
+        self.path = Path(run_dir)/'state.json'
+        self.d = dict(status='running', stage=None, stages={}, started=time.time())
         if self.path.exists(): self.d.update(json.loads(self.path.read_text()), status='running')
         self._t, self.write = None, write
     def begin(self, stage:str):
         "Mark `stage` as running."
         self.d['stage'], self._t = stage, time.perf_counter(); self.save()
     def end(self, **info):
-        "Mark the current stage done with its duration, the memory in use at its end (and the GPU peak so far) and any extra info."
-        self.d['stages'][self.d['stage']] = dict(seconds=round(time.perf_counter() - self._t, 2), memory=memory_snapshot(), **info); self.save()
+        "Mark the current stage done: its duration, the memory in use at its end (and GPU peak so far), any extra info."
+        self.d['stages'][self.d['stage']] = dict(seconds=round(time.perf_counter() - self._t, 2),
+                                                 memory=memory_snapshot(), **info)
+        self.save()
     def finish(self, status:str, error:str|None=None):
         "Record how the run ended."
         self.d.update(status=status, error=error, finished=time.time()); self.save()
@@ -68,8 +72,8 @@ class Prepared:
     benchmarks: dict
     model: ResolvedModel
     plan: dict|None = None # memory plan on a GPU (medtune.memory.plan_fit)
-    checks: dict|None = None # data checks (medtune.medical.prepare_data): contamination, phi, terminology; they go into report.json
-    freetext: list|None = None # held-out question/answer pairs for the free-text comparison (medtune.freetext.heldout_pairs)
+    checks: dict|None = None # medtune.medical.prepare_data's checks: contamination, phi, terminology (into report.json)
+    freetext: list|None = None # held-out question/answer pairs for the free-text test (medtune.freetext.heldout_pairs)
 
 # %% ../nbs/11_workflow.ipynb #c009
 def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
@@ -81,7 +85,8 @@ def _fit_gpu(cfg:Config, env:dict, model:ResolvedModel):
     plan = plan_fit(cfg, env['gpu']['free_gib'], shape, backend=env['backend'])
     if not plan.fits: raise ConfigError(f"{cfg.model.name} does not fit on {env['gpu']['name']}: {plan.reason}")
     for c in plan.changes: _say(c)
-    return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3), budget_gib=round(plan.budget_gib, 3),
+    return (apply_plan(cfg, plan) if plan.changes else cfg), dict(predicted_gib=round(plan.predicted_gib, 3),
+                                                                  budget_gib=round(plan.budget_gib, 3),
                                                                   changes=plan.changes, reason=plan.reason)
 
 # %% ../nbs/11_workflow.ipynb #c009e
@@ -91,30 +96,34 @@ def _env(cfg:Config)->dict:
 
 # %% ../nbs/11_workflow.ipynb #c009h
 def _asked(train:list)->list:
-    "Every training question: as trained (after phrasings, redaction, abbreviations) and as written in the source (the `q:` group keys)."
-    return [e['prompt'][-1]['content'] for e in train] + [g[2:] for e in train for g in e.get('group') or [] if g.startswith('q:')]
+    "Every training question: as trained (after phrasings, redaction, abbreviations) and as in the source (`q:` group)."
+    return ([e['prompt'][-1]['content'] for e in train]
+            + [g[2:] for e in train for g in e.get('group') or [] if g.startswith('q:')])
 
 # %% ../nbs/11_workflow.ipynb #c009i
 def _heldout(cfg:Config, train:list, keys=())->list|None:
-    "Held-out question/answer pairs for the free-text comparison: from eval.freetext, none of them a training question (nor one whose question_key is in `keys`)."
+    "Free-text comparison pairs from eval.freetext: none a training question (nor one whose question_key is in `keys`)."
     if not (cfg.eval.freetext and cfg.eval.freetext_n): return None
     from medtune.freetext import heldout_pairs
     return heldout_pairs(cfg.eval.freetext, _asked(train), cfg.eval.freetext_n, cfg.eval.seed, keys)
 
 # %% ../nbs/11_workflow.ipynb #c010
 def prepare(cfg:Config)->Prepared:
-    "Check environment, data, benchmarks, model reference and (on a GPU) memory; no weights are loaded (except a first conversion of the embedded model)."
+    "Check environment, data, benchmarks, model and GPU memory; loads no weights (may convert the embedded model)."
     from medtune.benchmarks import load_benchmarks
     from medtune.evaluate import check_eval
     check_eval(cfg.eval)  # eval.method, eval.styles and the benchmarks' kinds: a wrong name fails first
     env = _env(cfg)
     if env['backend'] == 'unsloth': import unsloth  # Unsloth patches transformers/TRL/peft: it must come first
-    choose_padding_free(cfg.train, env['backend'])  # a train.padding_free this backend cannot do fails now, before data or weights load
+    # a train.padding_free this backend cannot do fails now, before data or weights load
+    choose_padding_free(cfg.train, env['backend'])
     from medtune.export import EXPORTERS
     for f in cfg.output.export: EXPORTERS.check(f, 'output.export')  # a wrong name fails now, not after training
-    exs, checks = prepare_data(cfg)  # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
+    # read, check against the benchmarks (13-gram overlap) and for PHI, normalise: medtune.medical
+    exs, checks = prepare_data(cfg)
     train, val = split_examples(exs, cfg.data.val_fraction, cfg.data.seed)
-    if not train: raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
+    if not train:
+        raise ConfigError(f"data.val_fraction = {cfg.data.val_fraction} leaves no training examples out of {len(exs)}")
     from medtune.train import check_training
     from medtune.model import check_lora
     check_training(cfg.train, bool(val)); check_lora(cfg.lora, cfg.model.load_in_4bit)
@@ -150,7 +159,8 @@ def train_stage(p:Prepared, run_dir:Path, state:RunState,
         from medtune.persist import save_initial
         save_initial(model, run_dir/'adapter_init')
     counts = param_counts(model)
-    _say(f"{p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: {counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
+    _say(f"{p.model.ref} ({p.model.note}), backend {be} ({p.env['backend_reason']}); LoRA r={p.cfg.lora.r}: "
+         f"{counts['trainable']:,} trainable of {counts['total']:,} parameters ({counts['trainable_pct']}%)")
     state.end(params=counts)
     state.begin('train')
     trainer = make_trainer(model, tok, p.train, p.cfg.train, run_dir, p.env['precision'], p.val or None, callbacks, be,
@@ -176,11 +186,14 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
     "Save the adapter with its metadata and manifest."
     from medtune.persist import save_adapter
     state.begin('save')
-    meta = dict(medtune_format=1, base_model=p.model.ref, base_model_resolved=dict(kind=p.model.kind, note=p.model.note),
-                config=p.cfg.model_dump(mode='json'), versions=_versions(p.env), data_fingerprint=summary['data_fingerprint'],
-                data_sources=p.cfg.data.train, training=summary)  # eval --adapter and a resume report it from here
+    # eval --adapter and a resume report it from here
+    meta = dict(medtune_format=1, base_model=p.model.ref,
+                base_model_resolved=dict(kind=p.model.kind, note=p.model.note),
+                config=p.cfg.model_dump(mode='json'), versions=_versions(p.env),
+                data_fingerprint=summary['data_fingerprint'], data_sources=p.cfg.data.train, training=summary)
     from medtune.freetext import question_key
-    keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))  # so a later evaluation leaves them out
+    # so a later evaluation leaves them out
+    keys = ''.join(k + '\n' for k in sorted({question_key(q) for q in _asked(p.train)}))
     init = run_dir/'adapter_init'  # PiSSA/OLoRA: saved as a plain LoRA of twice the rank, for the unchanged base
     save_adapter(model, tok, run_dir/'adapter', meta, files={'trained_questions.txt': keys},
                  initial=init if init.is_dir() else None)
@@ -189,7 +202,7 @@ def save_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, summary:dic
 
 # %% ../nbs/11_workflow.ipynb #c017
 def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:dict|None=None)->dict:
-    "Score base vs tuned (or a model without an adapter alone) on every benchmark, compare free-text answers and refusals, add side-by-side answers, write the report."
+    "Score base vs tuned (or a model alone) per benchmark, free text, refusals, side-by-side answers; write the report."
     from medtune.evaluate import compare, side_by_side, describe_method
     from medtune.freetext import compare_freetext, refusal_probe, load_probes
     state.begin('evaluate')
@@ -199,16 +212,18 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
     atomic_write_text(run_dir/'eval_items.jsonl', ''.join(json.dumps(r) + '\n' for r in rows))
     ft = compare_freetext(model, tok, p.freetext, ev.max_new_tokens, ev.batch_size) if p.freetext else None
     rp = refusal_probe(model, tok, load_probes(), ev.max_new_tokens, ev.batch_size) if ev.refusal_probe else None
-    gens = ([{k: x[k] for k in ('question', 'reference', 'base', 'tuned') if k in x} for x in ft['items'][:ev.generations]] if ft
+    gens = ([{k: x[k] for k in ('question', 'reference', 'base', 'tuned') if k in x}
+             for x in ft['items'][:ev.generations]] if ft
             else side_by_side(model, tok, _questions(p, ev.generations), ev.max_new_tokens, ev.batch_size))
     state.end()
     report = dict(model=p.model.ref, benchmarks=results, run=str(run_dir),
                   method=describe_method(ev.method, ev.shots, ev.max_answer_tokens),
                   eval=dict(method=ev.method, shots=ev.shots, styles=ev.styles, dev=ev.dev,
                             max_answer_tokens=ev.max_answer_tokens),
-                  model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note), backend=p.env['backend'],
-                  precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit, eval_seed=p.cfg.eval.seed, memory_plan=p.plan,
-                  training=training, generations=gens, freetext=ft, refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
+                  model_resolved=dict(kind=p.model.kind, path=p.model.path, note=p.model.note),
+                  backend=p.env['backend'], precision=p.env['precision'], load_in_4bit=p.cfg.model.load_in_4bit,
+                  eval_seed=p.cfg.eval.seed, memory_plan=p.plan, training=training, generations=gens, freetext=ft,
+                  refusal=rp, versions=_versions(p.env), stages=state.d['stages'], **(p.checks or {}))
     state.begin('report')
     _write_report(run_dir, report)
     state.end()
@@ -216,13 +231,14 @@ def eval_stage(model, tok, p:Prepared, run_dir:Path, state:RunState, training:di
 
 # %% ../nbs/11_workflow.ipynb #c017r
 def _write_report(run_dir:Path, report:dict):
-    "write_report; when report.md or a plot fails after report.json is written, a MedtuneError saying how to rebuild them."
+    "write_report; when report.md or a plot fails after report.json is written, a MedtuneError saying how to redo them."
     from medtune.report import write_report
     try: write_report(run_dir, report)
     except Exception as e:
         if disk_full(e) or not (run_dir/'report.json').is_file(): raise
         raise MedtuneError(f"writing report.md failed ({type(e).__name__}: {brief(e)}); every result is saved in "
-                           f"{run_dir/'report.json'}: write report.md and the plots again with `medtune report {run_dir}`") from e
+                           f"{run_dir/'report.json'}: "
+                           f"write report.md and the plots again with `medtune report {run_dir}`") from e
 
 # %% ../nbs/11_workflow.ipynb #c017x
 def export_stage(cfg:Config, run_dir:Path, state:RunState)->dict:
@@ -294,7 +310,8 @@ def _record_end(state:RunState, err:BaseException):
     msg = str(err) if isinstance(err, MedtuneError) else f'{type(err).__name__}: {err}'
     say(f'{status}: {msg}', logging.ERROR, console=False)  # the command line prints it; run.log keeps it
     try: state.finish(status, msg)
-    except OSError as e: print(f"medtune: could not record the run as {status} in {state.path} ({brief(e)})", file=sys.stderr)
+    except OSError as e:
+        print(f"medtune: could not record the run as {status} in {state.path} ({brief(e)})", file=sys.stderr)
 
 # %% ../nbs/11_workflow.ipynb #c020
 def _tuned_stage(p:Prepared, run_dir:Path, state:RunState)->tuple:
@@ -340,11 +357,12 @@ def run(cfg:Config, # validated config
         resume:bool=False, # continue an existing run directory from its last checkpoint
         callbacks:list|None=None, # extra TrainerCallbacks for training (e.g. StopOnRequest, a LivePlot of your own)
         live_plot:bool|None=None)->dict|None: # the notebook's own live plot (default: when running in a notebook)
-    "Run the whole job: prepare → train → save → evaluate → report (→ exports). Returns the report (None in the other processes of a multi-process launch)."
+    "Run prepare → train → save → evaluate → report (→ exports); the report (None in the other processes of a launch)."
     d = dist_info()
     check_launch(d)
     if d['world_size'] > 1 and not (out or cfg.output.dir):
-        raise ConfigError(f"a {d['world_size']}-process launch needs one run directory for all processes: pass --out DIR (or set output.dir)")
+        raise ConfigError(f"a {d['world_size']}-process launch needs one run directory for all processes: "
+                          "pass --out DIR (or set output.dir)")
     run_dir = Path(out or cfg.output.dir or default_run_dir(cfg))
     if resume and (done := _finished(run_dir)) is not None:  # read only: a finished run changes no file
         _say(f"{run_dir} is finished: nothing to resume (its report: {run_dir/'report.md'})"); return done
@@ -371,7 +389,7 @@ def _heldout_for_adapter(cfg:Config, # the adapter's config (its data and eval s
 def _load_tuned_model(resolved:ResolvedModel, # the base model, resolved
                       cfg:Config, # its config (model section: 4-bit or not, dtype, backend)
                       env:dict, # env_report for cfg (backend, precision)
-                      adapter:Path|None=None)->tuple: # saved adapter to attach (manifest verified); None: the base alone
+                      adapter:Path|None=None)->tuple: # saved adapter to attach (manifest verified); None: base alone
     "(model, tokenizer): the base loaded as `cfg` says on `env`'s backend, with `adapter` attached if given."
     from medtune.model import load_model
     from medtune.persist import load_adapter
@@ -385,7 +403,7 @@ def _eval_into(cfg:Config, # the evaluation's config (model and eval sections)
                freetext:list|None, # held-out free-text pairs (or None)
                adapter:Path|None=None, # saved adapter to compare against its base; None: the base model alone
                training:dict|None=None)->dict: # the adapter's training summary, for the report
-    "Load the model once (and the adapter), evaluate, write the report into `out`; nothing is left in `out` when it fails."
+    "Load the model (and the adapter) once, evaluate, write the report into `out`; nothing is left in `out` on failure."
     from medtune.benchmarks import load_benchmarks
     env = _env(cfg)
     p = Prepared(cfg, env, [], [], load_benchmarks(cfg.eval), resolve_model(cfg.model.name), freetext=freetext)
@@ -409,10 +427,11 @@ def _adapter_cfg(meta:dict, # read_adapter_meta of a saved adapter
                  model:str|None=None, # base model reference (default: the one it was trained on)
                  ev:dict|None=None, # eval fields given as arguments (None values: not given); they win
                  environ=None)->Config: # environment whose MEDTUNE_EVAL__* variables override its eval section
-    "The config a saved adapter was trained with, on its base (or `model`), with `environ`'s and then `ev`'s eval fields."
+    "The config a saved adapter was trained with, on its base (or `model`), with `environ`'s then `ev`'s eval fields."
     from medtune.config import make_config
     c = meta['config']
-    data = {**{k: v for k, v in c.items() if k != 'preset'}, 'model': {**c['model'], 'name': model or meta['base_model']}}
+    data = {**{k: v for k, v in c.items() if k != 'preset'},
+            'model': {**c['model'], 'name': model or meta['base_model']}}
     ev = {k: v for k, v in (ev or {}).items() if v is not None}
     return make_config(data=data, overrides={'eval': ev}, environ=_eval_env({} if environ is None else environ))
 
@@ -425,7 +444,7 @@ def evaluate_adapter(adapter, # folder written by save_adapter (RUN/adapter), or
                      batch_size:int|None=None, # prompts per forward pass
                      method:str|None=None, # eval.method (default: the run's)
                      shots:int|None=None, # eval.shots (default: the run's)
-                     environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides of the run's eval section (default os.environ); the arguments above win
+                     environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments win
     "Base vs tuned report for a saved adapter."
     from medtune.persist import read_adapter_meta
     from medtune.evaluate import check_eval
@@ -445,13 +464,14 @@ def evaluate_base(model:str, # model reference: hub id, local folder, or embedde
                   batch_size:int|None=None, # prompts per forward pass
                   method:str|None=None, # eval.method
                   shots:int|None=None, # eval.shots
-                  load_in_4bit:bool=False, # score the 4-bit quantised model (as QLoRA trains on) instead of the full-precision one
+                  load_in_4bit:bool=False, # score the 4-bit quantised model (as QLoRA trains on), not full precision
                   settings:dict|None=None, # other eval fields, e.g. {'freetext_n': 8, 'refusal_probe': False}
-                  environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments above win
-    "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free-text scores and refusals."
+                  environ=None)->dict: # MEDTUNE_EVAL__FIELD=value overrides (default os.environ); the arguments win
+    "Report for a model alone (no adapter): accuracy with CIs and calibration per benchmark, free text, refusals."
     from medtune.config import make_config
     from medtune.evaluate import check_eval
-    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items() if v is not None}
+    ev = {k: v for k, v in dict(benchmarks=benchmarks, n=n, batch_size=batch_size, method=method, shots=shots).items()
+          if v is not None}
     data = {'model': {'name': model, 'load_in_4bit': load_in_4bit}, 'eval': settings or {}}
     cfg = make_config(data=data, overrides={'eval': ev}, environ=environ)
     check_eval(cfg.eval)
@@ -488,18 +508,24 @@ def ask(tuned:Tuned, # from load_tuned
     from medtune.evaluate import model_sides, generate_answers
     qs = [questions] if isinstance(questions, str) else list(questions)
     if not qs: raise ConfigError("ask: no question given")
-    if bad := [i + 1 for i, q in enumerate(qs) if not isinstance(q, str) or not q.strip()]: raise ConfigError(f"ask: question {bad[0]} is empty (or not text)")
+    if bad := [i + 1 for i, q in enumerate(qs) if not isinstance(q, str) or not q.strip()]:
+        raise ConfigError(f"ask: question {bad[0]} is empty (or not text)")
     ans = {}
     for side, ctx in model_sides(tuned.model):
         if side == 'base' and not base: continue
-        with ctx(): ans[side] = generate_answers(tuned.model, tuned.tok, qs, max_new_tokens, tuned.cfg.eval.batch_size, system=tuned.cfg.data.system_prompt)
+        with ctx():
+            ans[side] = generate_answers(tuned.model, tuned.tok, qs, max_new_tokens, tuned.cfg.eval.batch_size,
+                                         system=tuned.cfg.data.system_prompt)
     return [dict(question=q, **{s: a[i] for s, a in ans.items()}) for i, q in enumerate(qs)]
 
 # %% ../nbs/11_workflow.ipynb #a004
-NOT_ADVICE = "Not medical advice: these answers come from a fine-tuned research model and can be wrong; check them against clinical sources."
+NOT_ADVICE = ("Not medical advice: these answers come from a fine-tuned research model and can be wrong; "
+              "check them against clinical sources.")
 
 def format_answers(rows:list)->str: # from ask
     "Text of `ask`'s answers: each question, then the base and tuned answers (further lines indented), then a caution."
     L = []
-    for r in rows: L += [f"Q: {r['question']}", *[f"  {s}: " + r[s].replace('\n', '\n    ') for s in ('base', 'tuned') if s in r], '']
+    for r in rows:
+        L += [f"Q: {r['question']}", *[f"  {s}: " + r[s].replace('\n', '\n    ') for s in ('base', 'tuned') if s in r],
+              '']
     return '\n'.join(L + [NOT_ADVICE])
