@@ -266,7 +266,7 @@ def write_examples(sources:list, # data sources
 
 # %% ../nbs/04b_examples.ipynb #c045
 def shuffle_options(items:list, # normalised MCQ items (mcq_item)
-                    seed:int=0)->list: # shuffling seed
+                    seed:int=42)->list: # data.seed: the shuffle
     "Copies of `items` with options re-ordered and the gold letter remapped, gold positions balanced across items."
     rng = random.Random(seed)
     order = list(range(len(items))); rng.shuffle(order)
@@ -283,7 +283,7 @@ def shuffle_options(items:list, # normalised MCQ items (mcq_item)
 
 # %% ../nbs/04b_examples.ipynb #c047
 def shuffle_examples(examples:list, # from load_examples
-                     seed:int=0)->list: # shuffling seed
+                     seed:int=42)->list: # data.seed: the shuffle
     "The examples, each multiple-choice one's options shuffled (shuffle_options), in its own phrasing; others as is."
     idx = [i for i, e in enumerate(examples) if 'mcq' in e]
     out = list(examples)

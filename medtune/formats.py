@@ -284,7 +284,7 @@ PHRASINGS = {
 # %% ../nbs/04a_formats.ipynb #c027c
 def phrasing_index(key:str, # the record's own text (its question, or a note's ROW_ID)
                    n:int, # phrasings to choose from (data.phrasings, at most the templates there are)
-                   seed:int=0)->int: # data.seed
+                   seed:int=42)->int: # data.seed
     "Which of `n` phrasings a record gets: a seeded hash of its text, the same in every run and on every machine."
     if n <= 1: return 0
     return int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'little') % n
@@ -427,7 +427,7 @@ def to_example(row:dict, # one record
                where:str, # file:line, for errors
                system:str|None=None, # optional system prompt
                phrasings:int=1, # wordings to choose from per templated task (data.phrasings)
-               seed:int=0)->dict: # seed of the wording choice
+               seed:int=42)->dict: # data.seed: the wording choice
     "Prompt-completion chat example of a record of any format in FORMATS, with its metadata (format, task, group, ...)."
     fmt = detect_format(row)
     if fmt is None: raise DataError(_unknown_format(row, where))

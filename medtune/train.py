@@ -492,7 +492,8 @@ def _oom_message(trainer, run_dir:Path)->str:
     why = ('nothing smaller to try' if a.per_device_train_batch_size == 1
            else 'and it already ran out of memory at larger ones')
     return (f"out of memory at step {trainer.state.global_step + 1} with a per-device batch of "
-            f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {what_is_kept(run_dir)} after changing the "
+            f"{a.per_device_train_batch_size} (max_length {a.max_length}): {why}. {what_is_kept(run_dir)} "
+            f"after changing the "
             f"config: lower train.max_length, turn on train.gradient_checkpointing, use a lower lora.r, "
             f"or a smaller model")
 
