@@ -204,13 +204,13 @@ def _read_parquet(path:Path):
 
 # %% ../nbs/04_data.ipynb #c016
 def read_records(path, # a .jsonl, .json (either optionally .gz), .csv or .parquet file
-                 errors:list|None=None, # collect bad lines here as (where, message) instead of raising
+                 problems:list|None=None, # collect bad lines here as (where, message) instead of raising
                  check_header:Callable|None=None): # vets a CSV header: (header, where), raises when bad
     "Yield (where, row) pairs from a local data file, `where` naming the file and line."
     for where, row in _records(Path(path), check_header):
         if isinstance(row, DataError):
-            if errors is None: raise row
-            errors.append((where, str(row)))
+            if problems is None: raise row
+            problems.append((where, str(row)))
         else: yield where, row
 
 # %% ../nbs/04_data.ipynb #c016a
@@ -273,11 +273,11 @@ def _is_hub(ref:str)->bool:
 
 # %% ../nbs/04_data.ipynb #c039
 def source_rows(ref:str, # sample:NAME, a file path, or a hub dataset id
-                errors:list|None=None, # collect bad lines here instead of raising
+                problems:list|None=None, # collect bad lines here instead of raising
                 check_header:Callable|None=None): # vets a CSV header (read_records)
     "Yield (where, row) for one data source."
-    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1]), errors, check_header)
-    return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), errors, check_header)
+    if ref.startswith('sample:'): return read_records(sample_path(ref.split(':', 1)[1]), problems, check_header)
+    return hub_rows(ref) if _is_hub(ref) else read_records(Path(ref).expanduser(), problems, check_header)
 
 # %% ../nbs/04_data.ipynb #c040a
 def source_split(ref:str)->str|None:
