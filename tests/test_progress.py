@@ -14,8 +14,8 @@ sys.exit(main(sys.argv[1:]))
 
 def test_data_check_shows_a_bar_per_source():
     rows = sum(1 for _ in open(ROOT/'medtune'/'samples'/'medquad_train.jsonl'))
-    p = subprocess.run([sys.executable, '-c', NO_DELAY, 'data', 'check', 'sample:medquad', 'sample:pubmedqa', '--no-tokens'],
-                       capture_output=True, text=True, timeout=TIMEOUT)
+    args = ['data', 'check', 'sample:medquad', 'sample:pubmedqa', '--no-tokens']
+    p = subprocess.run([sys.executable, '-c', NO_DELAY, *args], capture_output=True, text=True, timeout=TIMEOUT)
     assert p.returncode == 0, p.stderr[-3000:]
     assert re.search(rf'checking sample:medquad: {rows}row ', p.stderr), p.stderr[-2000:]
     assert re.search(r'checking sample:pubmedqa: \d+row ', p.stderr), p.stderr[-2000:]

@@ -1,5 +1,5 @@
 "The project's own promises: notebooks and library in sync, README built from index.ipynb, CI runs the README's test command, samples intact."
-import hashlib, json, re, shutil, subprocess, sys
+import ast, hashlib, json, re, shutil, subprocess, sys
 from pathlib import Path
 from conftest import ROOT, BIN
 
@@ -64,18 +64,22 @@ def _notebook_order()->dict:
         if m: order[m.group(1)] = i
     return order
 
+def _medtune_imports(tree)->list:
+    "(line, module) of every medtune module a parsed file imports: `from .x`, `from medtune.x`, `import medtune.x`."
+    found = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import): names = [a.name for a in n.names]
+        elif isinstance(n, ast.ImportFrom) and n.level == 0: names = [n.module or '']
+        elif isinstance(n, ast.ImportFrom) and n.module: names = [f'medtune.{n.module}']
+        elif isinstance(n, ast.ImportFrom): names = [f'medtune.{a.name}' for a in n.names]  # from . import x
+        else: continue
+        found += [(n.lineno, x.split('.')[1]) for x in names if x.startswith('medtune.')]
+    return found
+
 def test_no_import_runs_up_the_notebook_order():
     "A module imports only modules of earlier notebooks, at the top or inside a function."
-    import ast
     order, up = _notebook_order(), []
     for mod, i in order.items():
-        tree = ast.parse((ROOT/'medtune'/f'{mod}.py').read_text())
-        for n in ast.walk(tree):
-            names = ([n.module or ''] if isinstance(n, ast.ImportFrom) and n.level == 0 else
-                     [f'medtune.{n.module or ""}'] if isinstance(n, ast.ImportFrom) else
-                     [a.name for a in n.names] if isinstance(n, ast.Import) else [])
-            if isinstance(n, ast.ImportFrom) and n.level and not n.module: names = [f'medtune.{a.name}' for a in n.names]
-            for name in names:
-                dep = name.split('.')[1] if name.startswith('medtune.') else None
-                if dep in order and order[dep] >= i: up.append(f'{mod} (line {n.lineno}) imports {dep}')
+        for line, dep in _medtune_imports(ast.parse((ROOT/'medtune'/f'{mod}.py').read_text())):
+            if dep in order and order[dep] >= i: up.append(f'{mod} (line {line}) imports {dep}')
     assert not up, 'imports up the notebook order:\n' + '\n'.join(up)
