@@ -1,4 +1,4 @@
-"""Base vs tuned on medical multiple-choice benchmarks, on the same model object (adapter off, then on), same prompt and template — or one model alone: accuracy with 95% confidence intervals, paired comparison, calibration, side-by-side answers.
+"""Base vs tuned on medical multiple-choice benchmarks, on one model object (adapter off, then on), with statistics.
 
 Docs: https://medtune.github.io/medtune/evaluate.html.md"""
 
@@ -141,7 +141,7 @@ def _lcp(a:list, b:list)->int:
 def prefix_groups(ctxs:list, # token id lists
                   min_prefix:int=32, # shortest prefix worth sharing
                   min_saved:int=128)->list: # fewest tokens a group must save (prefix × (items - 1))
-    "[(prefix length, item indices)]: groups sharing ≥ `min_prefix` tokens that save ≥ `min_saved`; the rest with 0."
+    "[(prefix length, item indices)]: groups sharing >= `min_prefix` tokens that save >= `min_saved`; the rest with 0."
     order = sorted(range(len(ctxs)), key=lambda i: ctxs[i])
     groups, rest, cur, plen = [], [], [], 0
     def close():

@@ -361,12 +361,11 @@ GGUF_PRE = {'855059429035d75a914d1eda9f10a876752e281a054a7a3d421ef0533e5b6249': 
             'e636dc30a262dcc0d8c323492e32ae2b70728f4df7dfe9737d9f920a282b8aea': 'qwen2',      # Qwen/Qwen1.5, Qwen2(.5)
             'd4540891389ea895b53b399da6ac824becc30f2fba0e9ddbb98f92e55ca0e97c': 'qwen2',      # Qwen/Qwen3-Embedding
             '63b97e4253352e6f357cc59ea5b583e3a680eaeaf2632188c2b952de2588485e': 'tekken'}     # mistralai/Mistral-Nemo
-GGUF_CHKTXT = ('\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis concatenated) '
-               '✅ 🦙🦙 3 33 333 3333 33333 333333 '
-               '3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= '
-               'нещо на Български '
-               '\'\'\'\'\'\'```````""""......!!!!!!?????? I\'ve been \'told he\'s there, \'RE you sure? '
-               '\'M not sure I\'ll make it, \'D you like some tea? We\'Ve a\'lL')
+GGUF_CHKTXT = ('\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n🚀 (normal) 😶\u200d🌫️ (multiple emojis '
+               'concatenated) ✅ 🦙🦙 3 33 333 3333 33333 333333 3333333 33333333 3.3 3..3 3...3 '
+               'កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= '
+               'нещо на Български \'\'\'\'\'\'```````""""......!!!!!!?????? I\'ve been \'told he\'s '
+               "there, 'RE you sure? 'M not sure I'll make it, 'D you like some tea? We'Ve a'lL")
 
 # %% ../nbs/08a_export.ipynb #c020
 def gguf_pre(tok)->str: # tokenizer of the model

@@ -581,8 +581,8 @@ def prepare_data(cfg)->tuple: # a medtune.config.Config
     cont.update(decontaminate=d.decontaminate, dropped=None)
     if d.decontaminate: sources, cont['dropped'] = decontaminate(sources, overlaps)
     if empty := [ref for ref, exs in sources.items() if not exs]:
-        raise DataError(f"data.decontaminate: every row of {empty[0]} overlaps an evaluation set of eval.benchmarks; remove that source from data.train "
-                        "or the benchmark from eval.benchmarks")
+        raise DataError(f"data.decontaminate: every row of {empty[0]} overlaps an evaluation set of eval.benchmarks; "
+                        "remove that source from data.train or the benchmark from eval.benchmarks")
     if any(p['overlapping_rows'] for p in cont['pairs']) or d.decontaminate: say(format_contamination(cont))
     with progress('PHI scan', sum(map(len, sources.values())), 'row', delay=1):
         sources, phi = apply_phi(sources, d.phi, phi_allow(d.phi_allow, d.phi_allow_public))
@@ -605,7 +605,7 @@ def check_sources(refs:list, # data sources
                   benchmarks:list|None=None, # benchmark specs (default: the multiple-choice ones of BENCHMARKS)
                   system:str|None=None, # data.system_prompt
                   allow:tuple|None=None)->dict: # phi_allow(...); None: the public contact details
-    "PHI report per source and contamination of every source with every benchmark, each source streamed once; bad records are skipped (data_report lists them)."
+    "PHI report per source and contamination with every benchmark, streaming each source once; bad records skipped."
     from medtune.benchmarks import BENCHMARKS, load_benchmark, named_benchmarks
     specs = benchmarks or [b for b in named_benchmarks() if BENCHMARKS[b].kind == 'mcq']
     index, phi, pairs = benchmark_index(dict(load_benchmark(b) for b in specs)), {}, []

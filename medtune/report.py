@@ -356,7 +356,7 @@ def _scored(answers:dict, # item id -> (gold, prediction), one benchmark of _run
 # %% ../nbs/10_report.ipynb #k002
 def compare_runs(a, # run directory A (the reference)
                  b)->dict: # run directory B
-    "B vs A on common items per benchmark: accuracies, Δ = B − A (paired bootstrap 95% CI), exact McNemar p, verdict."
+    "B vs A on common items per benchmark: accuracies, B - A (paired bootstrap 95% CI), exact McNemar p, verdict."
     from medtune.evaluate import paired_stats
     (ra, sa, ia), (rb, sb, ib) = _run_answers(a), _run_answers(b)
     how = lambda r: {k: (r.get('eval') or {}).get(k, d) for k, d in (('method', 'letter'), ('shots', 0))}

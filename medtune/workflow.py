@@ -357,7 +357,7 @@ def run(cfg:Config, # validated config
         resume:bool=False, # continue an existing run directory from its last checkpoint
         callbacks:list|None=None, # extra TrainerCallbacks for training (e.g. StopOnRequest, a LivePlot of your own)
         live_plot:bool|None=None)->dict|None: # the notebook's own live plot (default: when running in a notebook)
-    "Run prepare → train → save → evaluate → report (→ exports); the report (None in the other processes of a launch)."
+    "Run prepare, train, save, evaluate, report (then exports); the report (None in the other processes of a launch)."
     d = dist_info()
     check_launch(d)
     if d['world_size'] > 1 and not (out or cfg.output.dir):
