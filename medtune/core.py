@@ -218,11 +218,13 @@ def load_plugins(spec:str|None=None, # comma-separated module names or .py files
         if not ref: continue
         try:
             if ref.endswith('.py'):
-                path = Path(ref).expanduser()
+                path = Path(ref).expanduser().resolve()
                 if not path.is_file(): raise FileNotFoundError(f'no file {path}')
                 name = f'medtune_plugin_{path.stem}'
-                s = importlib.util.spec_from_file_location(name, path)
-                m = importlib.util.module_from_spec(s); sys.modules[name] = m; s.loader.exec_module(m)
+                m = sys.modules.get(name)
+                if getattr(m, '__file__', None) != str(path):  # loaded once per process, as import_module does
+                    s = importlib.util.spec_from_file_location(name, path)
+                    m = importlib.util.module_from_spec(s); sys.modules[name] = m; s.loader.exec_module(m)
             else: m = importlib.import_module(ref)
         except Exception as e:
             raise ConfigError(f'MEDTUNE_PLUGINS: {ref!r} could not be loaded ({type(e).__name__}: {brief(e)}); '
