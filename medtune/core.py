@@ -151,25 +151,45 @@ class FolderLock:
     def __init__(self, folder, # an existing folder
                  what:str='--out'): # how the user named the folder, for the message
         self.path, self.what, self._fd = Path(folder)/self.name, what, None
+    def _publish(self, note:bytes):
+        "A new lock file, locked and holding `note` before it appears at `path`; None when `path` exists."
+        tmp = self.path.with_name(f'{self.name}.{os.getpid()}-{os.urandom(4).hex()}')
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            lock_file(fd)
+            try: os.write(fd, note)
+            except OSError: pass  # a full disk: the lock holds without the note
+            try: os.link(tmp, self.path)  # appears whole and locked, or not at all
+            except FileExistsError: os.close(fd); return None
+            except OSError:  # no hard links here (FAT, some network drives): lock the file in place instead
+                os.close(fd); fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+                if not lock_file(fd): os.close(fd); return None
+                try: os.ftruncate(fd, 0); os.write(fd, note)
+                except OSError: pass
+            return fd
+        finally:
+            try: tmp.unlink(missing_ok=True)
+            except OSError: pass
     def acquire(self):
         "Take the lock, or raise ConfigError saying which process holds it."
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-            if not lock_file(fd):
-                holder = os.read(fd, 300).decode(errors='replace').strip() or 'another process'
-                os.close(fd)
-                raise ConfigError(f"{self.path.parent} is in use by another medtune run ({holder}); "
-                                  f"wait for it to finish, or choose another {self.what}")
-            try: same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError: same = False
-            if same: break
-            os.close(fd)  # its holder removed the file just as we opened it: lock the new one
-        self._fd = fd
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
-        except OSError: pass  # a full disk: the lock holds without the note
-        return self
+        note = f"process {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode()
+        holder = ''
+        for _ in range(400):  # a file being taken over is gone within moments; bounded all the same
+            if (fd := self._publish(note)) is not None: self._fd = fd; return self
+            try: fd = os.open(self.path, os.O_RDWR)
+            except FileNotFoundError: continue  # its holder just released it
+            try:
+                free = lock_file(fd)
+                if not free: holder = os.read(fd, 300).decode(errors='replace').strip()
+                try: same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                except FileNotFoundError: same = False
+                if free and same:  # left by a run that ended without releasing it (killed): remove it, then ours
+                    os.ftruncate(fd, 0); self.path.unlink(missing_ok=True)
+            finally: os.close(fd)
+            if not free and same and holder: break
+            time.sleep(0.02)  # the lock file is being replaced: look again
+        raise ConfigError(f"{self.path.parent} is in use by another medtune run ({holder or 'another process'}); "
+                          f"wait for it to finish, or choose another {self.what}")
     def release(self):
         "Remove the lock file and let go (nothing when not held)."
         if self._fd is None: return

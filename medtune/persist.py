@@ -95,7 +95,7 @@ def new_folder(path, # the folder: a run directory, an evaluation's output, a sa
     lk = FolderLock(path, flag) if lock else None
     try:
         if lk: lk.acquire()
-        if not resume and any(f.name != FolderLock.name for f in path.iterdir()):
+        if not resume and any(not f.name.startswith(FolderLock.name) for f in path.iterdir()):
             raise ConfigError(f"output directory {path} already exists and is not empty; choose another {flag}"
                               + (", or pass --resume to continue it" if resumable else ''))
         yield path
