@@ -15,8 +15,8 @@ from .env import dist_info
 
 # %% auto #0
 __all__ = ['EMBEDDED_GGUF', 'EMBEDDED_SHA256', 'EMBEDDED_DIRNAME', 'cache_dir', 'embedded_gguf', 'embedded_model_dir',
-           'ResolvedModel', 'resolve_model', 'ready_tokenizer', 'load_tokenizer', 'load_model', 'param_counts',
-           'check_lora', 'rewrites_base', 'add_lora', 'for_inference']
+           'ResolvedModel', 'resolve_model', 'ready_tokenizer', 'load_tokenizer', 'keep_4bit_trainable', 'load_model',
+           'param_counts', 'check_lora', 'rewrites_base', 'add_lora', 'for_inference']
 
 # %% ../nbs/06_model.ipynb #c005
 EMBEDDED_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -140,6 +140,14 @@ def load_tokenizer(path:str):
     from transformers import AutoTokenizer
     return ready_tokenizer(AutoTokenizer.from_pretrained(path), path)
 
+# %% ../nbs/06_model.ipynb #c020k
+def keep_4bit_trainable(model)->int: # how many 4-bit layers were switched
+    "Stop bitsandbytes repacking 4-bit weights for CPU inference, a layout backward gives wrong gradients through."
+    n = 0
+    for m in model.modules():
+        if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False; n += 1
+    return n
+
 # %% ../nbs/06_model.ipynb #c021
 def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
     "(model, tokenizer) with transformers (+ bitsandbytes when 4-bit)."
@@ -152,7 +160,9 @@ def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
     # each process of a multi-GPU launch on its own GPU
     if torch.cuda.is_available(): kw['device_map'] = {'': dist_info()['local_rank']}
-    return AutoModelForCausalLM.from_pretrained(resolved.path, **kw), load_tokenizer(resolved.path)
+    model = AutoModelForCausalLM.from_pretrained(resolved.path, **kw)
+    if cfg.load_in_4bit: keep_4bit_trainable(model)
+    return model, load_tokenizer(resolved.path)
 
 # %% ../nbs/06_model.ipynb #c022
 def _load_unsloth(resolved:ResolvedModel, cfg:ModelConfig, precision:str, max_length:int):
