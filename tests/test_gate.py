@@ -3,6 +3,7 @@ import json
 from conftest import ROOT, medtune
 
 CFG = """preset: cpu-demo
+model: {load_in_4bit: false}  # what is tested here is the same at any precision; 4-bit loads and trains slower on a CPU
 data: {train: [DATA], max_rows: 48, val_fraction: 0}
 train: {max_steps: 4, lr: 2.0e-3, batch_size: 4, max_length: 320, logging_steps: 2, save_steps: 100}
 eval: {benchmarks: [pubmedqa], n: 40, generations: 0, freetext_n: 0, refusal_probe: false}

@@ -5,6 +5,7 @@ from pathlib import Path
 from conftest import TIMEOUT
 
 CFG = """preset: cpu-demo
+model: {load_in_4bit: false}  # what is tested here is the same at any precision; 4-bit loads and trains slower on a CPU
 data: {train: [sample:medquad], max_rows: 24, val_fraction: 0}
 train: {max_steps: 6, save_steps: 2, logging_steps: 1, max_length: 128, batch_size: 4}
 eval: {benchmarks: [pubmedqa], n: 2, generations: 0, max_new_tokens: 8, freetext_n: 0, refusal_probe: false}
