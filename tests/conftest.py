@@ -6,6 +6,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 os.environ.update(HF_HUB_OFFLINE='1', TOKENIZERS_PARALLELISM='false', HF_HUB_DISABLE_TELEMETRY='1')
+if os.environ.get('PYTEST_XDIST_WORKER'):  # two test processes side by side (pyproject's addopts): one compute thread
+    os.environ.setdefault('OMP_NUM_THREADS', '1')  # each, for them and the `medtune` processes they start
 # Timeouts catch hangs, not slowness: generous enough for a CPU several times slower than the developers' (2 cores:
 # the demo takes ~4 min there, 15 min on a slow one). MEDTUNE_TEST_TIMEOUT changes it.
 TIMEOUT = int(os.environ.get('MEDTUNE_TEST_TIMEOUT', 3600))
