@@ -4,7 +4,7 @@ packed, padded (`--repeats 2`), so a machine that slows down during the run slow
 the median over its runs' steps.
 
 Usage: python benchmarks/bench_packing.py [--steps 12] [--repeats 2] [--batch N] [--out benchmarks/results]
-(--batch: rows per step, default the cpu-demo preset's; the result file is packing_cpu.json, packing_cpu_bN.json with it)
+(--batch: rows per step, default the cpu-demo preset's; writes packing_cpu.json, or packing_cpu_bN.json with --batch)
 """
 import argparse, json, platform, statistics, tempfile, time
 from pathlib import Path
