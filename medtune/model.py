@@ -142,7 +142,7 @@ def load_tokenizer(path:str):
 
 # %% ../nbs/06_model.ipynb #c020k
 def keep_4bit_trainable(model)->int: # how many 4-bit layers were switched
-    "Stop bitsandbytes repacking 4-bit weights for CPU inference, a layout backward gives wrong gradients through."
+    "Keep bitsandbytes from repacking 4-bit weights for its CPU inference kernel (backward through it drops gradients)."
     n = 0
     for m in model.modules():
         if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False; n += 1
