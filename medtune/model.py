@@ -141,12 +141,10 @@ def load_tokenizer(path:str):
     return ready_tokenizer(AutoTokenizer.from_pretrained(path), path)
 
 # %% ../nbs/06_model.ipynb #c020k
-def keep_4bit_trainable(model)->int: # how many 4-bit layers were switched
+def keep_4bit_trainable(model): # a loaded model (4-bit layers or not)
     "Keep bitsandbytes from repacking 4-bit weights for its CPU inference kernel (backward through it drops gradients)."
-    n = 0
     for m in model.modules():
-        if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False; n += 1
-    return n
+        if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False
 
 # %% ../nbs/06_model.ipynb #c021
 def _load_hf(resolved:ResolvedModel, cfg:ModelConfig, precision:str):
